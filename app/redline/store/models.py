@@ -1,0 +1,359 @@
+"""The data model (one schema for the local SQLite store and the shared PostgreSQL).
+
+Every row that syncs has:
+- `id`: a client-made UUIDv7;
+- `revision`: bumped on every local change; the server keeps the higher one;
+- `seq`: the server's change sequence (set by a trigger on the shared database,
+  copied locally on pull; NULL for rows the server has not seen);
+- `dirty`: local only in meaning (always false on the server): the row has changes
+  not yet committed on the server. A row is marked clean only after the server commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from redline.store.base import Base, BigIntId, utcnow, uuid7
+
+
+class Verdict(enum.StrEnum):
+    GOOD = "good"
+    BAD = "bad"
+    UNSURE = "unsure"
+
+
+class BatchStatus(enum.StrEnum):
+    IMPORTING = "importing"
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class PromptVersionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    DEPLOYED = "deployed"
+    RETIRED = "retired"
+    REJECTED = "rejected"
+
+
+class ProposalStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+def _enum_check(column: str, values: type[enum.StrEnum]) -> str:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return f"{column} IN ({allowed})"
+
+
+class SyncedMixin:
+    """Columns every synced row carries (see the module docstring)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Batch(SyncedMixin, Base):
+    """One import: where it came from, how it was mapped and sampled, what happened."""
+
+    __tablename__ = "batch"
+    __table_args__ = (CheckConstraint(_enum_check("status", BatchStatus), name="status"),)
+
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    file_name: Mapped[str] = mapped_column(String(1000))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    format: Mapped[str] = mapped_column(String(40))
+    shape: Mapped[str] = mapped_column(String(40))
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sampling: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=BatchStatus.IMPORTING.value)
+    records_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_imported: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_bad: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_not_sampled: Mapped[int] = mapped_column(BigInteger, default=0)
+    reviewers_per_sample: Mapped[int] = mapped_column(Integer, default=1)
+    imported_by: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportProblem(Base):
+    """One bad record of an import: its line (or record number) and why it was rejected."""
+
+    __tablename__ = "import_problem"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("batch.id", ondelete="CASCADE"), index=True
+    )
+    line: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+
+
+class SourceMapping(Base):
+    """The field mapping a user chose for a source, reused by its next import."""
+
+    __tablename__ = "source_mapping"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Sample(SyncedMixin, Base):
+    """One production interaction. Immutable after import."""
+
+    __tablename__ = "sample"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_sample_prompt", "prompt_name", "prompt_version"),
+    )
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("batch.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    # From the record, or "sha256:<hash of the raw record>" when it has none: the
+    # idempotency key, so re-importing a file adds nothing.
+    external_id: Mapped[str] = mapped_column(String(200))
+    # Hash of system prompt + input + output, for de-duplication at export.
+    content_hash: Mapped[str] = mapped_column(String(32), index=True)
+    captured_at: Mapped[datetime | None] = mapped_column(index=True)
+    model: Mapped[str | None] = mapped_column(String(200))
+    prompt_name: Mapped[str | None] = mapped_column(String(200))
+    prompt_version: Mapped[str | None] = mapped_column(String(100))
+    variant: Mapped[str | None] = mapped_column(String(100))
+    session_id: Mapped[str | None] = mapped_column(String(200))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    # The input as display text; for chat records also the messages themselves.
+    input_text: Mapped[str] = mapped_column(Text, default="")
+    input_messages: Mapped[list[Any] | None]
+    output: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[float | None] = mapped_column(Float, index=True)
+    decision: Mapped[str | None] = mapped_column(String(100))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    tokens_in: Mapped[int | None] = mapped_column(Integer)
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
+    language_guessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    segments: Mapped[dict[str, Any] | None]
+    signal_copied: Mapped[bool | None] = mapped_column(Boolean)
+    signal_edited: Mapped[bool | None] = mapped_column(Boolean)
+    signal_follow_up: Mapped[bool | None] = mapped_column(Boolean)
+    # End-user thumbs: +1 up, -1 down, NULL none.
+    signal_thumbs: Mapped[int | None] = mapped_column(Integer)
+    # Probability this record was included by the import's sampling rule, so statistics
+    # can be re-weighted to production traffic (1.0 = everything imported).
+    inclusion_prob: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class Review(SyncedMixin, Base):
+    """One reviewer's current judgment of one sample; older revisions go to ReviewHistory."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        UniqueConstraint("sample_id", "reviewer"),
+        CheckConstraint(_enum_check("verdict", Verdict), name="verdict"),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
+        Index("ix_review_reviewer_updated", "reviewer", "updated_at"),
+    )
+
+    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    correction: Mapped[str | None] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    # An adjudicated review is a lead's final word on a disputed sample.
+    adjudicated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewHistory(SyncedMixin, Base):
+    """A previous revision of a review, kept forever (edits, undone submits, lost conflicts)."""
+
+    __tablename__ = "review_history"
+    __table_args__ = (UniqueConstraint("review_id", "revision", "device", "reason"),)
+
+    review_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    correction: Mapped[str | None] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    review_updated_at: Mapped[datetime]
+    # Why this revision was set aside: "edit", "undo", "conflict".
+    reason: Mapped[str] = mapped_column(String(20), default="edit")
+
+
+class ReviewDraft(Base):
+    """A half-written review (local only), restored after a crash or restart."""
+
+    __tablename__ = "review_draft"
+
+    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Policy(SyncedMixin, Base):
+    """A named decision rule: score >= t (or <= t) leads to an action, per segment."""
+
+    __tablename__ = "policy"
+    __table_args__ = (CheckConstraint("direction IN ('ge', 'le')", name="direction"),)
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    score_field: Mapped[str] = mapped_column(String(100), default="score")
+    direction: Mapped[str] = mapped_column(String(2), default="ge")
+    action: Mapped[str] = mapped_column(String(200), default="")
+    threshold: Mapped[float] = mapped_column(Float)
+    segment_field: Mapped[str | None] = mapped_column(String(100))
+    # {segment value: threshold} overriding `threshold` for that segment.
+    segment_thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ThresholdProposal(SyncedMixin, Base):
+    """A proposed threshold change with the evidence at the old and new values."""
+
+    __tablename__ = "threshold_proposal"
+    __table_args__ = (CheckConstraint(_enum_check("status", ProposalStatus), name="status"),)
+
+    policy_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("policy.id"), index=True)
+    segment: Mapped[str | None] = mapped_column(String(200))
+    old_value: Mapped[float] = mapped_column(Float)
+    new_value: Mapped[float] = mapped_column(Float)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    proposer: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.PROPOSED.value)
+    decider: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Prompt(SyncedMixin, Base):
+    """A prompt in the catalog."""
+
+    __tablename__ = "prompt"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+
+
+class PromptVersion(SyncedMixin, Base):
+    """One version of a prompt; immutable once submitted for review."""
+
+    __tablename__ = "prompt_version"
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "version"),
+        CheckConstraint(_enum_check("status", PromptVersionStatus), name="status"),
+    )
+
+    prompt_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("prompt.id"), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    template: Mapped[str] = mapped_column(Text, default="")
+    variables: Mapped[list[str]] = mapped_column(default=list)
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tools: Mapped[list[Any]] = mapped_column(default=list)
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("prompt_version.id"))
+    author: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default=PromptVersionStatus.DRAFT.value)
+    submitted_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
+class Experiment(SyncedMixin, Base):
+    """An A/B comparison of two prompt versions (or variants)."""
+
+    __tablename__ = "experiment"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    prompt_name: Mapped[str | None] = mapped_column(String(200))
+    control_variant: Mapped[str | None] = mapped_column(String(100))
+    treatment_variant: Mapped[str | None] = mapped_column(String(100))
+    control_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("prompt_version.id")
+    )
+    treatment_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("prompt_version.id")
+    )
+    metric: Mapped[str] = mapped_column(String(50), default="satisfaction")
+    min_samples_per_arm: Mapped[int] = mapped_column(Integer, default=200)
+    planned_split: Mapped[float] = mapped_column(Float, default=0.5)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which entity, chained by hash to detect tampering."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    position: Mapped[int] = mapped_column(BigInteger, unique=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class SyncState(Base):
+    """Local only: the pull cursor per shared database profile and table."""
+
+    __tablename__ = "sync_state"
+
+    profile: Mapped[str] = mapped_column(String(200), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
