@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("rows_duplicate", sa.BigInteger(), nullable=False),
         sa.Column("rows_bad", sa.BigInteger(), nullable=False),
         sa.Column("rows_not_sampled", sa.BigInteger(), nullable=False),
+        sa.Column("resume_line", sa.BigInteger(), nullable=False),
         sa.Column("reviewers_per_sample", sa.Integer(), nullable=False),
         sa.Column("imported_by", sa.String(length=200), nullable=False),
         sa.Column("started_at", redline.store.base.UtcDateTime(timezone=True), nullable=False),
@@ -298,7 +299,6 @@ def upgrade() -> None:
     with op.batch_alter_table("sample", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sample_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sample_captured_at"), ["captured_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sample_content_hash"), ["content_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_sample_language"), ["language"], unique=False)
         batch_op.create_index("ix_sample_prompt", ["prompt_name", "prompt_version"], unique=False)
         batch_op.create_index(batch_op.f("ix_sample_score"), ["score"], unique=False)
@@ -518,7 +518,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sample_score"))
         batch_op.drop_index("ix_sample_prompt")
         batch_op.drop_index(batch_op.f("ix_sample_language"))
-        batch_op.drop_index(batch_op.f("ix_sample_content_hash"))
         batch_op.drop_index(batch_op.f("ix_sample_captured_at"))
         batch_op.drop_index(batch_op.f("ix_sample_batch_id"))
 

@@ -1,0 +1,657 @@
+"""Map a production record's fields onto a Sample's fields.
+
+A mapping is `{sample field: record path}`; a path is a top-level key or a dotted path
+into nested objects (``usage.prompt_tokens``). Segment fields are mapped as
+``segment.<name>``. The mapping is detected from the first records for the common
+shapes (flat records, OpenAI chat records, chat-completion request/response logs) and
+any entry can be overridden by the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redline.errors import RedlineError
+
+# Sample fields a mapping can fill, with the record names we recognise for each, most
+# specific first. Names are compared case-insensitively with "_", "-", " " removed.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "external_id": (
+        "external_id",
+        "id",
+        "request_id",
+        "record_id",
+        "trace_id",
+        "log_id",
+        "custom_id",
+        "uuid",
+        "event_id",
+        "message_id",
+    ),
+    "captured_at": (
+        "captured_at",
+        "timestamp",
+        "created_at",
+        "created",
+        "time",
+        "ts",
+        "datetime",
+        "date",
+        "request_time",
+        "logged_at",
+    ),
+    "model": (
+        "model",
+        "model_name",
+        "llm",
+        "engine",
+        "response.model",
+        "request.model",
+        "metadata.model",
+    ),
+    "prompt_name": (
+        "prompt_name",
+        "prompt_id",
+        "template_name",
+        "prompt_template",
+        "metadata.prompt_name",
+    ),
+    "prompt_version": ("prompt_version", "template_version", "version", "metadata.prompt_version"),
+    "variant": ("variant", "ab_variant", "experiment_variant", "arm", "bucket", "metadata.variant"),
+    "session_id": (
+        "session_id",
+        "conversation_id",
+        "thread_id",
+        "session",
+        "chat_id",
+        "metadata.session_id",
+    ),
+    "system_prompt": ("system_prompt", "system", "instructions", "system_message"),
+    "input": (
+        "input",
+        "user_input",
+        "question",
+        "query",
+        "prompt",
+        "prompt_text",
+        "request",
+        "user_message",
+        "inputs",
+        "text",
+    ),
+    "output": (
+        "output",
+        "response",
+        "completion",
+        "answer",
+        "generation",
+        "reply",
+        "assistant",
+        "outputs",
+        "result",
+    ),
+    "messages": ("messages", "request.messages", "conversation", "chat"),
+    "score": (
+        "score",
+        "confidence",
+        "quality_score",
+        "probability",
+        "prob",
+        "guardrail_score",
+        "metadata.score",
+    ),
+    "decision": ("decision", "production_decision", "action", "outcome", "routing"),
+    "latency_ms": ("latency_ms", "duration_ms", "response_time_ms", "elapsed_ms", "latency"),
+    "tokens_in": (
+        "tokens_in",
+        "prompt_tokens",
+        "input_tokens",
+        "usage.prompt_tokens",
+        "usage.input_tokens",
+        "response.usage.prompt_tokens",
+    ),
+    "tokens_out": (
+        "tokens_out",
+        "completion_tokens",
+        "output_tokens",
+        "usage.completion_tokens",
+        "usage.output_tokens",
+        "response.usage.completion_tokens",
+    ),
+    "language": ("language", "lang", "locale", "language_code", "metadata.language"),
+    "signal_copied": ("copied", "signal_copied", "was_copied", "signals.copied"),
+    "signal_edited": ("edited", "signal_edited", "was_edited", "signals.edited"),
+    "signal_follow_up": (
+        "follow_up",
+        "followup",
+        "signal_follow_up",
+        "had_follow_up",
+        "signals.follow_up",
+    ),
+    "signal_thumbs": (
+        "thumbs",
+        "signal_thumbs",
+        "user_feedback",
+        "feedback",
+        "thumb",
+        "signals.thumbs",
+    ),
+    "segments": ("segments", "segment"),
+}
+SAMPLE_FIELDS = frozenset(CANDIDATES)
+"""Fields a user may map (plus segment.<name>)."""
+
+# Chat-completion logs keep the answer in the response's first choice.
+_RESPONSE_CONTENT = "response.choices.0.message.content"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).lower()
+
+
+def get_path(record: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (list items by index), or None where it is missing."""
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _paths(record: dict[str, Any], prefix: str = "", depth: int = 3) -> dict[str, str]:
+    """Normalised name -> path, for keys up to `depth` levels into nested objects."""
+    found: dict[str, str] = {}
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        found.setdefault(_norm(path), path)
+        if isinstance(value, dict) and depth > 1:
+            for name, inner in _paths(value, f"{path}.", depth - 1).items():
+                found.setdefault(name, inner)
+    return found
+
+
+@dataclass(frozen=True)
+class Detected:
+    """A detected shape and mapping."""
+
+    shape: str  # "flat" | "openai_chat" | "chat_log"
+    mapping: dict[str, str]
+
+
+def detect_mapping(records: Iterable[dict[str, Any]]) -> Detected:
+    """Detect the shape and mapping from the first records of a file."""
+    seen: dict[str, str] = {}
+    for record in records:
+        for name, path in _paths(record).items():
+            seen.setdefault(name, path)
+        if isinstance(record.get("response"), dict):
+            choices = record["response"].get("choices")
+            if isinstance(choices, list) and choices:
+                seen.setdefault(_norm(_RESPONSE_CONTENT), _RESPONSE_CONTENT)
+    mapping: dict[str, str] = {}
+    for field, names in CANDIDATES.items():
+        for name in names:
+            found = seen.get(_norm(name))
+            if found is not None and found not in mapping.values():
+                mapping[field] = found
+                break
+    shape = "flat"
+    if "messages" in mapping:
+        shape = "openai_chat"
+        if _norm(_RESPONSE_CONTENT) in seen:
+            shape = "chat_log"
+            mapping["output"] = _RESPONSE_CONTENT
+        # In a chat record the conversation is the input, and the last assistant turn the
+        # output: a separate "prompt"/"input" key would be a duplicate view of it.
+        if mapping.get("input") not in (None, "input"):
+            mapping.pop("input", None)
+    return Detected(shape, mapping)
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, str]:
+    """Parse ``FIELD=PATH`` items from the command line; an empty PATH unmaps a field."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        field, sep, path = item.partition("=")
+        field = field.strip()
+        if not sep or not field:
+            raise RedlineError(f"bad mapping {item!r}", hint="write FIELD=PATH, e.g. output=reply")
+        check_field(field)
+        overrides[field] = path.strip()
+    return overrides
+
+
+def check_field(field: str) -> None:
+    if field not in SAMPLE_FIELDS and not (field.startswith("segment.") and len(field) > 8):
+        known = ", ".join(sorted(SAMPLE_FIELDS))
+        raise RedlineError(
+            f"unknown sample field {field!r}", hint=f"map one of {known} or segment.NAME"
+        )
+
+
+def merge(detected: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
+    """The detected mapping with the user's overrides applied (empty path = unmapped)."""
+    mapping = dict(detected)
+    for field, path in overrides.items():
+        if path:
+            mapping[field] = path
+        else:
+            mapping.pop(field, None)
+    return mapping
+
+
+class BadRecord(Exception):
+    """The record cannot become a Sample; the message says which field and why."""
+
+
+@dataclass(slots=True)
+class MappedRecord:
+    """A record's values in Sample terms (before hashing and sampling)."""
+
+    external_id: str | None
+    captured_at: datetime | None
+    model: str | None
+    prompt_name: str | None
+    prompt_version: str | None
+    variant: str | None
+    session_id: str | None
+    system_prompt: str | None
+    input_text: str
+    input_messages: list[dict[str, Any]] | None
+    output: str
+    score: float | None
+    decision: str | None
+    latency_ms: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    language: str | None
+    segments: dict[str, Any] | None
+    signal_copied: bool | None
+    signal_edited: bool | None
+    signal_follow_up: bool | None
+    signal_thumbs: int | None
+
+    def content_hash(self) -> str:
+        """A hash of what the model saw and said, for de-duplication."""
+        text = f"{self.system_prompt or ''}\x00{self.input_text}\x00{self.output}"
+        data = text.encode("utf-8", errors="surrogatepass")
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+Getter = Callable[[dict[str, Any]], Any]
+
+
+def _getter(path: str | None) -> Getter | None:
+    """A fast accessor for one mapped path (the common case, a top-level key, is a dict.get)."""
+    if not path:
+        return None
+    if "." not in path:
+        return lambda record: record.get(path)
+    return lambda record: get_path(record, path)
+
+
+class Mapper:
+    """Applies one mapping to many records (the per-record hot path of an import).
+
+    Accessors and converters are resolved once here, so mapping a record is a handful
+    of dict lookups and type checks.
+    """
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self._paths = {field: mapping.get(field) for field in CANDIDATES}
+        self._get = {field: _getter(path) for field, path in self._paths.items()}
+        self._labels = [
+            (field, getter, self._paths[field] or "")
+            for field in (
+                "model",
+                "prompt_name",
+                "prompt_version",
+                "variant",
+                "session_id",
+                "decision",
+            )
+            if (getter := self._get[field]) is not None
+        ]
+        self._typed: list[tuple[str, Getter, Callable[[Any, str, str], Any], str]] = [
+            (field, getter, convert, path)
+            for field, convert in _CONVERTERS.items()
+            if (getter := self._get[field]) is not None and (path := self._paths[field]) is not None
+        ]
+        self._segment_getters = [
+            (field.removeprefix("segment."), _getter(path))
+            for field, path in mapping.items()
+            if field.startswith("segment.")
+        ]
+
+    def map(self, record: dict[str, Any]) -> MappedRecord:
+        """Map one record; raises BadRecord naming the field and the problem."""
+        get, paths = self._get, self._paths
+        system_prompt = _text_or_none(
+            _value(get["system_prompt"], record), paths["system_prompt"], "system_prompt"
+        )
+        messages: list[dict[str, Any]] | None = None
+        output_value = _value(get["output"], record)
+        input_value = _value(get["input"], record)
+        raw_messages = _value(get["messages"], record)
+        if raw_messages is not None:
+            system_prompt, messages, last_answer = _split_chat(raw_messages, system_prompt)
+            if output_value is None:
+                output_value = last_answer
+        elif isinstance(input_value, list):
+            system_prompt, messages, _ = _split_chat(input_value, system_prompt)
+        if messages is not None:
+            input_text = render_messages(messages)
+        else:
+            if input_value is None:
+                raise BadRecord(_missing("input", paths["input"]))
+            input_text = _as_text(input_value, "input", paths["input"])
+        if output_value is None:
+            raise BadRecord(_missing("output", paths["output"]))
+        output = (
+            output_value
+            if type(output_value) is str
+            else _as_text(output_value, "output", paths["output"])
+        )
+        values: dict[str, Any] = dict.fromkeys(_OPTIONAL_FIELDS)
+        for field, getter, path in self._labels:
+            value = getter(record)
+            if value is not None and value != "":
+                values[field] = value if type(value) is str else _as_label(value, field, path)
+        for field, getter, convert, path in self._typed:
+            value = getter(record)
+            if value is not None and value != "":
+                values[field] = convert(value, field, path)
+        return MappedRecord(
+            system_prompt=system_prompt,
+            input_text=input_text,
+            input_messages=messages,
+            output=output,
+            segments=self._segments(record),
+            **values,
+        )
+
+    def _segments(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        segments: dict[str, Any] = {}
+        getter = self._get["segments"]
+        if getter is not None:
+            base = getter(record)
+            if isinstance(base, dict):
+                segments.update(base)
+            elif base is not None:
+                raise BadRecord(f"field 'segments' ({self._paths['segments']}) is not an object")
+        for name, get in self._segment_getters:
+            value = get(record) if get is not None else None
+            if value is not None and value != "":
+                segments[name] = value
+        return segments or None
+
+
+def _value(getter: Getter | None, record: dict[str, Any]) -> Any:
+    if getter is None:
+        return None
+    value = getter(record)
+    return None if value == "" else value
+
+
+def _missing(field: str, path: str | None) -> str:
+    if path is None:
+        return f"no field is mapped to '{field}' (required); map one with --map {field}=NAME"
+    return f"missing required field '{field}' (mapped from '{path}')"
+
+
+def _where(field: str, path: str | None) -> str:
+    return f"'{field}'" if path in (None, field) else f"'{field}' (from '{path}')"
+
+
+def _describe(value: Any) -> str:
+    kind = {dict: "an object", list: "a list", bool: "true/false"}.get(type(value))
+    if kind:
+        return kind
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _as_text(value: Any, field: str, path: str | None) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = _content_parts(value)
+        if parts is not None:
+            return parts
+    raise BadRecord(f"field {_where(field, path)} is not text: {_describe(value)}")
+
+
+def _content_parts(value: list[Any]) -> str | None:
+    """Join OpenAI-style content parts ([{"type": "text", "text": ...}]) into text."""
+    texts: list[str] = []
+    for part in value:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif isinstance(part, dict) and part.get("type") in ("image_url", "input_image"):
+            texts.append("[image]")
+        else:
+            return None
+    return "\n".join(texts)
+
+
+def _as_label(value: Any, field: str, path: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BadRecord(f"field {_where(field, path)} is not text: {_describe(value)}")
+
+
+def _text_or_none(value: Any, path: str | None, field: str) -> str | None:
+    return None if value is None else _as_text(value, field, path)
+
+
+def _to_id(value: Any, field: str, path: str) -> str:
+    if type(value) is str and len(value) <= 200:
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRecord(f"field {_where('external_id', path)} is not an id: {_describe(value)}")
+    text = str(value)
+    if len(text) > 200:
+        raise BadRecord(f"field {_where('external_id', path)} is longer than 200 characters")
+    return text
+
+
+def _number(value: Any, field: str, path: str) -> float:
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise BadRecord(f"field {_where(field, path)} is not a finite number: {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise BadRecord(f"field {_where(field, path)} is not a number: {_describe(value)}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise BadRecord(
+                f"field {_where(field, path)} is not a number: {_describe(value)}"
+            ) from None
+    else:
+        raise BadRecord(f"field {_where(field, path)} is not a number: {_describe(value)}")
+    if not math.isfinite(number):
+        raise BadRecord(f"field {_where(field, path)} is not a finite number: {value!r}")
+    return number
+
+
+def _to_latency(value: Any, field: str, path: str) -> float:
+    number = _number(value, field, path)
+    # "latency_s", "duration_seconds": seconds; everything else is taken as milliseconds.
+    if re.search(r"(_s|_sec|_secs|_seconds)$", path.lower()):
+        return number * 1000.0
+    return number
+
+
+def _to_int(value: Any, field: str, path: str) -> int:
+    if type(value) is int and value >= 0:
+        return value
+    number = _number(value, field, path)
+    if not number.is_integer() or number < 0:
+        raise BadRecord(f"field {_where(field, path)} is not a whole number: {_describe(value)}")
+    return int(number)
+
+
+_TRUE = frozenset({"true", "yes", "y", "1", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "f"})
+
+
+def _to_bool(value: Any, field: str, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise BadRecord(f"field {_where(field, path)} is not true/false: {_describe(value)}")
+
+
+_THUMBS_UP = frozenset({"up", "+1", "1", "👍", "positive", "like", "good", "true", "yes"})
+_THUMBS_DOWN = frozenset({"down", "-1", "👎", "negative", "dislike", "bad", "false", "no"})
+
+
+def _to_thumbs(value: Any, field: str, path: str) -> int | None:
+    if value == 0:
+        return None
+    if isinstance(value, bool):
+        return 1 if value else -1
+    if isinstance(value, int | float):
+        return 1 if value > 0 else -1
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _THUMBS_UP:
+            return 1
+        if text in _THUMBS_DOWN:
+            return -1
+        if text in ("", "none", "0"):
+            return None
+    raise BadRecord(f"field {_where(field, path)} is not a thumbs up/down: {_describe(value)}")
+
+
+def _to_language(value: Any, field: str, path: str) -> str:
+    if type(value) is str and len(value) == 2 and value.isalpha() and value.islower():
+        return value
+    if not isinstance(value, str):
+        raise BadRecord(
+            f"field {_where('language', path)} is not a language code: {_describe(value)}"
+        )
+    # Keep the primary subtag: "en-US", "en_GB" -> "en"; segments carry finer detail.
+    primary = re.split(r"[-_]", value.strip(), maxsplit=1)[0].lower()
+    if not primary.isalpha() or len(primary) > 8:
+        raise BadRecord(f"field {_where('language', path)} is not a language code: {value!r}")
+    return primary
+
+
+def _to_time(value: Any, field: str, path: str) -> datetime:
+    return parse_time(value, path)
+
+
+def parse_time(value: Any, path: str = "captured_at") -> datetime:
+    """An ISO 8601 string or Unix time (s or ms) as an aware UTC datetime.
+
+    A time without a zone is taken as UTC: production logs are written in UTC far more
+    often than in local time.
+    """
+    where = _where("captured_at", path)
+    if isinstance(value, bool):
+        raise BadRecord(f"field {where} is not a time: {_describe(value)}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if seconds > 1e11:  # milliseconds (1e11 s is the year 5138)
+            seconds /= 1000.0
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise BadRecord(f"field {where} is not a valid Unix time: {value!r}") from None
+    if not isinstance(value, str):
+        raise BadRecord(f"field {where} is not a time: {_describe(value)}")
+    text = value.strip()
+    if text.replace(".", "", 1).isdigit():
+        return parse_time(float(text), path)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise BadRecord(f"field {where} is not an ISO 8601 time: {_describe(value)}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+_CONVERTERS: dict[str, Callable[[Any, str, str], Any]] = {
+    "external_id": _to_id,
+    "captured_at": _to_time,
+    "score": _number,
+    "latency_ms": _to_latency,
+    "tokens_in": _to_int,
+    "tokens_out": _to_int,
+    "language": _to_language,
+    "signal_copied": _to_bool,
+    "signal_edited": _to_bool,
+    "signal_follow_up": _to_bool,
+    "signal_thumbs": _to_thumbs,
+}
+_OPTIONAL_FIELDS = (
+    "external_id", "captured_at", "model", "prompt_name", "prompt_version", "variant",
+    "session_id", "score", "decision", "latency_ms", "tokens_in", "tokens_out", "language",
+    "signal_copied", "signal_edited", "signal_follow_up", "signal_thumbs",
+)  # fmt: skip
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def _split_chat(
+    raw: Any, system_prompt: str | None
+) -> tuple[str | None, list[dict[str, Any]], str | None]:
+    """Split chat messages into (system prompt, the conversation before the answer, answer).
+
+    The answer is the last message when it is the assistant's; otherwise None (the
+    output then has to come from its own field).
+    """
+    if not isinstance(raw, list) or not raw:
+        raise BadRecord("field 'messages' is not a non-empty list of messages")
+    messages: list[dict[str, Any]] = []
+    for index, message in enumerate(raw):
+        if not isinstance(message, dict):
+            raise BadRecord(f"message {index + 1} is not an object")
+        role = message.get("role")
+        if role not in _ROLES:
+            raise BadRecord(f"message {index + 1} has an unknown role {role!r}")
+        content = message.get("content")
+        if content is None and message.get("tool_calls"):
+            content = "[tool call]"
+        text = _as_text(content, f"messages[{index + 1}].content", None) if content else ""
+        messages.append({"role": role, "content": text})
+    if messages[0]["role"] in ("system", "developer"):
+        first = messages.pop(0)
+        system_prompt = system_prompt or first["content"]
+    answer = None
+    if messages and messages[-1]["role"] == "assistant":
+        answer = messages.pop()["content"]
+    if not messages:
+        raise BadRecord("the conversation has no user message before the answer")
+    return system_prompt, messages, answer
+
+
+def render_messages(messages: list[dict[str, Any]]) -> str:
+    """The conversation as display and search text: a lone user turn is just its content."""
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return str(messages[0]["content"])
+    return "\n\n".join(f"{m['role']}: {m['content']}" for m in messages)

@@ -1,0 +1,368 @@
+"""Read records from production log files, streaming, whatever their size.
+
+A file is recognised by its content, not its name: gzip by its magic bytes, Parquet by
+``PAR1``, JSON Lines by a leading ``{``, anything else textual as CSV. Each reader
+yields `RawRecord`s: a parsed object, or the reason the unit (line, row) was rejected,
+with its 1-based line number, so one bad line never costs the good ones.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import shutil
+import tempfile
+import zlib
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import orjson
+from typing_extensions import override
+
+from redline.errors import RedlineError
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+"""A record larger than this is reported, not loaded: no reviewer reads a 50 MB output,
+and one such line must not take the app's memory with it."""
+
+_READ_CHUNK = 1024 * 1024
+# The csv module refuses fields over 128 KB by default; production outputs can be longer.
+csv.field_size_limit(MAX_RECORD_BYTES)
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One unit of the file: a record, or why it could not be read.
+
+    Attributes:
+        line: 1-based line (JSONL, CSV: the record's first line) or row number (Parquet).
+        value: the record as a dict, or None when rejected.
+        raw: the record's bytes as read (for a content hash when it has no id).
+        error: why it was rejected, or None.
+    """
+
+    line: int
+    value: dict[str, Any] | None
+    raw: bytes
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file turned out to be."""
+
+    format: str  # "jsonl" | "csv" | "parquet"
+    compressed: bool
+    encoding: str  # "utf-8" | "utf-16"
+
+
+def sniff(path: Path) -> FileKind:
+    """Recognise a file by its content; RedlineError if it is empty, binary or unknown."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            compressed = head.startswith(_GZIP_MAGIC)
+            if compressed:
+                handle.seek(0)
+                head = _gzip_head(handle, path)
+            else:
+                handle.seek(0)
+                head = handle.read(64 * 1024)
+    except FileNotFoundError as exc:
+        raise RedlineError("no such file", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise RedlineError("this is a folder, not a file", where=str(path)) from exc
+    except PermissionError as exc:
+        raise RedlineError("no permission to read the file", where=str(path)) from exc
+    if head.startswith(_PARQUET_MAGIC):
+        return FileKind("parquet", compressed, "utf-8")
+    encoding = "utf-8"
+    if head.startswith(_UTF16_BOMS):
+        encoding = "utf-16"
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    text = head.removeprefix(_UTF8_BOM).lstrip(b" \t\r\n")
+    if not text:
+        raise RedlineError(
+            "the file is empty" + (" (after decompression)" if compressed else ""),
+            where=str(path),
+        )
+    if b"\x00" in head:
+        raise RedlineError(
+            "this is a binary file, not JSON Lines, CSV or Parquet",
+            where=str(path),
+            hint="export the production log as JSONL, CSV or Parquet (gzip is fine)",
+        )
+    if text.startswith(b"{"):
+        return FileKind("jsonl", compressed, encoding)
+    if text.startswith(b"["):
+        raise RedlineError(
+            "this is one JSON array; Redline reads JSON Lines (one object per line)",
+            where=str(path),
+            hint="convert it, e.g. jq -c '.[]' file.json > file.jsonl",
+        )
+    return FileKind("csv", compressed, encoding)
+
+
+def _gzip_head(handle: IO[bytes], path: Path) -> bytes:
+    """The first decompressed bytes of a gzip file, tolerating a truncated stream."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = b""
+    while len(out) < 64 * 1024:
+        chunk = handle.read(_READ_CHUNK)
+        if not chunk:
+            break
+        try:
+            out += inflater.decompress(chunk, 64 * 1024 - len(out))
+        except zlib.error as exc:
+            raise RedlineError(f"the gzip data is damaged ({exc})", where=str(path)) from exc
+        if inflater.unconsumed_tail or inflater.eof:
+            break
+    return out
+
+
+class PositionedStream:
+    """The file as bytes, plus how far into the file on disk we are (for progress)."""
+
+    def __init__(self, path: Path, kind: FileKind) -> None:
+        self._raw = path.open("rb")
+        self.size = path.stat().st_size
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=self._raw)) if kind.compressed else self._raw
+        if kind.encoding == "utf-16":
+            # Re-encode to UTF-8 so every reader below deals with one encoding; buffered,
+            # because a raw stream's readline() reads byte by byte.
+            stream = cast(IO[bytes], io.BufferedReader(_Utf16ToUtf8(stream), _READ_CHUNK))
+        self.stream = stream
+
+    def position(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for gzip)."""
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self.stream.close()
+        self._raw.close()
+
+
+class _Utf16ToUtf8(io.RawIOBase):
+    """A UTF-16 byte stream presented as UTF-8 bytes (rare, but Excel on Windows does it)."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._text = io.TextIOWrapper(inner, encoding="utf-16", errors="replace", newline="")
+        self._pending = b""
+
+    @override
+    def readable(self) -> bool:
+        return True
+
+    @override
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            text = self._text.read(_READ_CHUNK // 4)
+            if not text:
+                return 0
+            self._pending = text.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class TruncatedFileError(Exception):
+    """The compressed stream ended early; records up to `line` were read."""
+
+    def __init__(self, line: int, detail: str) -> None:
+        super().__init__(detail)
+        self.line = line
+        self.detail = detail
+
+
+@contextmanager
+def _truncation_guard(state: list[int]) -> Iterator[None]:
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise TruncatedFileError(state[0], str(exc)) from exc
+
+
+def read_jsonl(stream: IO[bytes], *, skip: int = 0) -> Generator[RawRecord]:
+    """Yield one RawRecord per non-blank line; `skip` lines are passed over unparsed.
+
+    Raises TruncatedFileError (after yielding everything before it) when a gzip stream
+    ends early.
+    """
+    state = [0]
+    with _truncation_guard(state):
+        line_no = 0
+        while True:
+            line = stream.readline(MAX_RECORD_BYTES + 1)
+            if not line:
+                return
+            line_no += 1
+            state[0] = line_no
+            if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+                size = len(line) + _skip_rest_of_line(stream)
+                if line_no > skip:
+                    yield RawRecord(
+                        line_no,
+                        None,
+                        line[:200],
+                        f"the record is {size / 1e6:.1f} MB, over the "
+                        f"{MAX_RECORD_BYTES // (1024 * 1024)} MB limit for one record",
+                    )
+                continue
+            if line_no <= skip:
+                continue
+            if line_no == 1:
+                line = line.removeprefix(_UTF8_BOM)
+            line = line.strip()
+            if not line:
+                continue
+            yield _parse_json_line(line_no, line)
+
+
+def _skip_rest_of_line(stream: IO[bytes]) -> int:
+    skipped = 0
+    while True:
+        chunk = stream.readline(_READ_CHUNK)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _parse_json_line(line_no: int, line: bytes) -> RawRecord:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return RawRecord(line_no, None, line, _json_error(line, exc))
+    if not isinstance(value, dict):
+        kind = type(value).__name__.replace("NoneType", "null").replace("dict", "object")
+        return RawRecord(line_no, None, line, f"not a JSON object (a {kind})")
+    return RawRecord(line_no, value, line)
+
+
+def _json_error(line: bytes, exc: orjson.JSONDecodeError) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return (
+            f"not valid UTF-8 (byte 0x{line[bad.start]:02x} at column {bad.start + 1}); "
+            "save the file as UTF-8"
+        )
+    return f"malformed JSON: {exc.msg} (column {exc.colno})"
+
+
+def read_csv(stream: IO[bytes], *, skip: int = 0) -> Generator[RawRecord]:
+    """Yield one RawRecord per CSV row, keyed by the header row.
+
+    The delimiter is sniffed from the header (comma, semicolon, tab or pipe). Cells
+    are strings; the mapping decides their types. A row with more cells than the header
+    is rejected; missing trailing cells are empty.
+    """
+    state = [0]
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    try:
+        with _truncation_guard(state):
+            yield from _csv_rows(text, state, skip)
+    finally:
+        # The caller owns (and closes) the byte stream; let go of it without closing.
+        text.detach()
+
+
+def _csv_rows(text: IO[str], state: list[int], skip: int) -> Iterator[RawRecord]:
+    header_line = text.readline()
+    header_text = header_line.removeprefix("\ufeff")
+    delimiter = _sniff_delimiter(header_text)
+    header = next(csv.reader([header_text], delimiter=delimiter), [])
+    header = [name.strip() for name in header]
+    if not any(header):
+        return
+    reader = csv.reader(_count_lines(text, state), delimiter=delimiter, strict=True)
+    next_start = 2
+    row_index = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            start, next_start = next_start, state[0] + 1
+            row_index += 1
+            if row_index > skip:
+                yield RawRecord(start, None, b"", f"malformed CSV: {exc}")
+            continue
+        start, next_start = next_start, state[0] + 1
+        row_index += 1
+        if row_index <= skip or not any(cell.strip() for cell in row):
+            continue
+        raw = "\x1f".join(row).encode("utf-8", errors="surrogateescape")
+        if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+            yield RawRecord(start, None, raw, "not valid UTF-8; save the file as UTF-8")
+            continue
+        if len(row) > len(header):
+            yield RawRecord(start, None, raw, f"{len(row)} cells but the header has {len(header)}")
+            continue
+        yield RawRecord(start, dict(zip(header, row, strict=False)), raw)
+
+
+def _count_lines(text: IO[str], state: list[int]) -> Iterator[str]:
+    line_no = 1
+    for line in text:
+        line_no += 1
+        state[0] = line_no
+        yield line
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_parquet(path: Path, kind: FileKind, *, skip: int = 0) -> Iterator[RawRecord]:
+    """Yield one RawRecord per Parquet row (row numbers count from 1)."""
+    import pyarrow.parquet as pq
+
+    with _maybe_decompressed(path, kind) as plain:
+        try:
+            parquet = pq.ParquetFile(plain)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise RedlineError(f"not a readable Parquet file ({exc})", where=str(path)) from exc
+        row = 0
+        for batch in parquet.iter_batches(batch_size=4096):
+            if row + batch.num_rows <= skip:
+                row += batch.num_rows
+                continue
+            for value in batch.to_pylist():
+                row += 1
+                if row <= skip:
+                    continue
+                raw = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+                yield RawRecord(row, value, raw)
+
+
+@contextmanager
+def _maybe_decompressed(path: Path, kind: FileKind) -> Iterator[Path]:
+    """Parquet needs random access: a gzipped one is inflated to a temporary file first."""
+    if not kind.compressed:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="redline-import-") as tmp:
+        plain = Path(tmp) / "data.parquet"
+        try:
+            with gzip.open(path, "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst, _READ_CHUNK)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise RedlineError(
+                f"the gzip file is truncated or damaged ({exc}); a Parquet file cannot be "
+                "read in part",
+                where=str(path),
+            ) from exc
+        yield plain

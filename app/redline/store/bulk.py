@@ -1,0 +1,79 @@
+"""Bulk inserts into the local SQLite store, below the ORM, for imports of millions of rows.
+
+The ORM (and Core's per-value type processing) costs more than parsing the record
+itself, so the import hands plain tuples to the driver's executemany. This module is
+the one place that knows how our column types are stored in SQLite, so the rows it
+writes read back through the ORM exactly like rows the ORM wrote (a test checks that).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection
+
+from redline.store.models import ImportProblem, Sample
+
+SAMPLE_COLUMNS: tuple[str, ...] = (
+    "id", "created_at", "updated_at", "revision", "seq", "dirty", "batch_id", "source",
+    "external_id", "content_hash", "captured_at", "model", "prompt_name", "prompt_version",
+    "variant", "session_id", "system_prompt", "input_text", "input_messages", "output",
+    "score", "decision", "latency_ms", "tokens_in", "tokens_out", "language",
+    "language_guessed", "segments", "signal_copied", "signal_edited", "signal_follow_up",
+    "signal_thumbs", "inclusion_prob",
+)  # fmt: skip
+assert set(SAMPLE_COLUMNS) == set(Sample.__table__.columns.keys()), "SAMPLE_COLUMNS is stale"
+
+_INSERT_SAMPLES = (
+    f"INSERT INTO sample ({', '.join(SAMPLE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in SAMPLE_COLUMNS)}) "
+    "ON CONFLICT (source, external_id) DO NOTHING"
+)
+_INSERT_PROBLEMS = (
+    "INSERT INTO import_problem (batch_id, line, reason, excerpt) VALUES (?, ?, ?, ?)"
+)
+assert ImportProblem.__tablename__ == "import_problem"
+
+
+def sqlite_uuid(value: uuid.UUID) -> str:
+    """SQLAlchemy's Uuid stores 32 hex digits on SQLite."""
+    return value.hex
+
+
+def sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text, in naive UTC (see UtcDateTime)."""
+    if value is None:
+        return None
+    # Same text as "%Y-%m-%d %H:%M:%S.%f", at a fraction of strftime's cost.
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def sqlite_json(value: Any) -> str | None:
+    """JSON text as SQLAlchemy's JSON type writes it (NULL for None)."""
+    if value is None:
+        return None
+    return orjson.dumps(value).decode("utf-8")
+
+
+def insert_samples(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert sample rows (values in SAMPLE_COLUMNS order); returns how many were new.
+
+    Rows whose (source, external_id) already exists are skipped: that is what makes
+    a re-import add nothing.
+    """
+    if not rows:
+        return 0
+    result = conn.exec_driver_sql(_INSERT_SAMPLES, list(rows))
+    return int(result.rowcount)
+
+
+def insert_problems(conn: Connection, rows: Sequence[tuple[str, int, str, str]]) -> None:
+    """Insert (batch_id hex, line, reason, excerpt) rows of an import's bad-row report."""
+    if rows:
+        conn.exec_driver_sql(_INSERT_PROBLEMS, list(rows))
