@@ -14,7 +14,6 @@ Statistics re-weight a sample by 1 / inclusion probability (Horvitz-Thompson).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,16 +62,6 @@ def hash_uniform(seed: int, key: str) -> float:
     """A uniform number in [0, 1) fixed by (seed, key)."""
     digest = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2.0**64
-
-
-def scale_for_expected(weights_total: float, weights_max_count: Iterable[float], n: int) -> float:
-    """The c with sum(min(1, c * w_i)) = n, by bisection over the observed weights.
-
-    `weights_max_count` is the sorted list of distinct weights with counts folded in by
-    the caller: we only need sums, so a small histogram of weights suffices.
-    """
-    del weights_max_count  # the exact solver below works from the histogram instead
-    return n / weights_total if weights_total > 0 else 0.0
 
 
 @dataclass
@@ -166,6 +155,3 @@ def _solve_scale(histogram: dict[float, int], n: int) -> float:
         else:
             high = mid
     return high
-
-
-Decider = Callable[[int, str, MappedRecord], float]
