@@ -258,7 +258,11 @@ class BadRecord(Exception):
 
 @dataclass(slots=True)
 class MappedRecord:
-    """A record's values in Sample terms (before hashing and sampling)."""
+    """A record's values in Sample terms (before hashing and sampling).
+
+    The first fields are in `_OPTIONAL_FIELDS` order: the compiled mapper fills them
+    positionally.
+    """
 
     external_id: str | None
     captured_at: datetime | None
@@ -267,21 +271,21 @@ class MappedRecord:
     prompt_version: str | None
     variant: str | None
     session_id: str | None
-    system_prompt: str | None
-    input_text: str
-    input_messages: list[dict[str, Any]] | None
-    output: str
     score: float | None
     decision: str | None
     latency_ms: float | None
     tokens_in: int | None
     tokens_out: int | None
     language: str | None
-    segments: dict[str, Any] | None
     signal_copied: bool | None
     signal_edited: bool | None
     signal_follow_up: bool | None
     signal_thumbs: int | None
+    system_prompt: str | None
+    input_text: str
+    input_messages: list[dict[str, Any]] | None
+    output: str
+    segments: dict[str, Any] | None
 
     def content_hash(self) -> str:
         """A hash of what the model saw and said, for de-duplication."""
@@ -313,28 +317,13 @@ class Mapper:
         self.mapping = mapping
         self._paths = {field: mapping.get(field) for field in CANDIDATES}
         self._get = {field: _getter(path) for field, path in self._paths.items()}
-        self._labels = [
-            (field, getter, self._paths[field] or "")
-            for field in (
-                "model",
-                "prompt_name",
-                "prompt_version",
-                "variant",
-                "session_id",
-                "decision",
-            )
-            if (getter := self._get[field]) is not None
-        ]
-        self._typed: list[tuple[str, Getter, Callable[[Any, str, str], Any], str]] = [
-            (field, getter, convert, path)
-            for field, convert in _CONVERTERS.items()
-            if (getter := self._get[field]) is not None and (path := self._paths[field]) is not None
-        ]
+        self._scalars = _compile_scalars(self._paths)
         self._segment_getters = [
             (field.removeprefix("segment."), _getter(path))
             for field, path in mapping.items()
             if field.startswith("segment.")
         ]
+        self._has_segments = bool(self._segment_getters) or self._get["segments"] is not None
 
     def map(self, record: dict[str, Any]) -> MappedRecord:
         """Map one record; raises BadRecord naming the field and the problem."""
@@ -365,22 +354,15 @@ class Mapper:
             if type(output_value) is str
             else _as_text(output_value, "output", paths["output"])
         )
-        values: dict[str, Any] = dict.fromkeys(_OPTIONAL_FIELDS)
-        for field, getter, path in self._labels:
-            value = getter(record)
-            if value is not None and value != "":
-                values[field] = value if type(value) is str else _as_label(value, field, path)
-        for field, getter, convert, path in self._typed:
-            value = getter(record)
-            if value is not None and value != "":
-                values[field] = convert(value, field, path)
-        return MappedRecord(
-            system_prompt=system_prompt,
-            input_text=input_text,
-            input_messages=messages,
-            output=output,
-            segments=self._segments(record),
-            **values,
+        # The compiled tuple fills the leading fields (checked against _OPTIONAL_FIELDS
+        # at import time); mypy cannot count a tuple built at run time.
+        return MappedRecord(  # type: ignore[call-arg]
+            *self._scalars(record),
+            system_prompt,
+            input_text,
+            messages,
+            output,
+            self._segments(record) if self._has_segments else None,
         )
 
     def _segments(self, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -397,6 +379,47 @@ class Mapper:
             if value is not None and value != "":
                 segments[name] = value
         return segments or None
+
+
+_LABEL_FIELDS = frozenset(
+    {"model", "prompt_name", "prompt_version", "variant", "session_id", "decision"}
+)
+
+
+def _compile_scalars(paths: dict[str, str | None]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function reading every optional field of a record, specialised to one mapping.
+
+    Generated once per import, it is a straight run of dict lookups and exact-type fast
+    paths (a str label, a float score) that fall back to the converters above for
+    everything else: the same results as calling them in a loop, at half the cost on
+    the import's hot path. Paths enter the code only as repr() string literals.
+    """
+    lines = ["def scalars(record):"]
+    names = []
+    for field in _OPTIONAL_FIELDS:
+        path = paths.get(field)
+        if not path:
+            names.append("None")
+            continue
+        names.append(field)
+        read = f"record.get({path!r})" if "." not in path else f"get_path(record, {path!r})"
+        lines.append(f"    v = {read}")
+        if field in _LABEL_FIELDS:
+            lines.append(
+                f"    {field} = v if type(v) is str and v else "
+                f"(None if v is None or v == '' else as_label(v, {field!r}, {path!r}))"
+            )
+        else:
+            lines.append(
+                f"    {field} = None if v is None or v == '' "
+                f"else convert_{field}(v, {field!r}, {path!r})"
+            )
+    lines.append(f"    return ({', '.join(names)},)")
+    namespace: dict[str, Any] = {"get_path": get_path, "as_label": _as_label}
+    namespace.update({f"convert_{field}": convert for field, convert in _CONVERTERS.items()})
+    exec("\n".join(lines), namespace)
+    function: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["scalars"]
+    return function
 
 
 def _value(getter: Getter | None, record: dict[str, Any]) -> Any:
@@ -613,6 +636,7 @@ _OPTIONAL_FIELDS = (
     "session_id", "score", "decision", "latency_ms", "tokens_in", "tokens_out", "language",
     "signal_copied", "signal_edited", "signal_follow_up", "signal_thumbs",
 )  # fmt: skip
+assert tuple(MappedRecord.__dataclass_fields__)[: len(_OPTIONAL_FIELDS)] == _OPTIONAL_FIELDS
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
