@@ -40,7 +40,7 @@ from redline.ingest.sampling import SamplingPlan
 from redline.ingest.types import ImportReport, Problem, SamplingRule
 from redline.progress import NO_PROGRESS, Cancelled, Progress
 from redline.store import bulk
-from redline.store.base import utcnow, uuid7
+from redline.store.base import utcnow, uuid7, uuid7_hex
 from redline.store.models import Batch, BatchStatus, ImportProblem, SourceMapping
 from redline.store.session import session_scope
 
@@ -480,7 +480,7 @@ class _Importer:
             language = guess_language(record.input_text) or guess_language(record.output)
             guessed = language is not None
         return (
-            bulk.sqlite_uuid(uuid7()), now, now, 1, None, 1, self.batch_hex, self.source,
+            uuid7_hex(), now, now, 1, None, 1, self.batch_hex, self.source,
             key, record.content_hash(), bulk.sqlite_time(record.captured_at), record.model,
             record.prompt_name, record.prompt_version, record.variant, record.session_id,
             record.system_prompt, record.input_text, bulk.sqlite_json(record.input_messages),

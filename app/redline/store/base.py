@@ -44,20 +44,29 @@ class _Uuid7Clock:
     random = random.Random(os.urandom(32))
 
 
-def uuid7() -> uuid.UUID:
-    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits.
-
-    Within one millisecond the 12-bit `rand_a` field counts up (method 1 of the RFC,
-    monotonic counter), so ids made in a burst still sort in creation order.
-    """
+def _uuid7_int() -> int:
     with _Uuid7Clock.lock:
         now = time.time_ns() // 1_000_000 << 12
         _Uuid7Clock.last = now if now > _Uuid7Clock.last else _Uuid7Clock.last + 1
         stamp = _Uuid7Clock.last
         rand_b = _Uuid7Clock.random.getrandbits(62)
     ms, counter = stamp >> 12, stamp & 0xFFF
-    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand_b
-    return uuid.UUID(int=value)
+    return (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand_b
+
+
+def uuid7() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits.
+
+    Within one millisecond the 12-bit `rand_a` field counts up (method 1 of the RFC,
+    monotonic counter; on overflow the count carries into the milliseconds), so ids
+    made in a burst still sort in creation order.
+    """
+    return uuid.UUID(int=_uuid7_int())
+
+
+def uuid7_hex() -> str:
+    """A UUIDv7 as 32 hex digits (how SQLite stores a Uuid), without building a UUID."""
+    return f"{_uuid7_int():032x}"
 
 
 def utcnow() -> datetime:
