@@ -57,8 +57,13 @@ def inspect_sqlite_file(path: Path) -> str | None:
     """
     if not path.exists() or path.stat().st_size == 0:
         return None
+    # A read-only open of a WAL database still creates -wal and -shm files beside it.
+    # With no WAL present, nothing newer than the file itself exists, so `immutable`
+    # reads it without creating anything; with a WAL (after a crash) it must be read.
+    has_wal = Path(f"{path}-wal").exists()
+    mode = "ro" if has_wal else "ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
         try:
             tables = {
                 row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
