@@ -1,0 +1,167 @@
+"""The queue's filters: status, prompt version, model, language, score band, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
+
+from redline.review.types import QueueFilter, QueueStatus
+from redline.store.queries import CountRow, StoreStats
+
+__all__ = ["SCORE_BANDS", "STATUSES", "FilterBar"]
+
+STATUSES: tuple[tuple[QueueStatus, str], ...] = (
+    ("unreviewed", "Unreviewed"),
+    ("all", "All samples"),
+    ("reviewed_by_me", "Reviewed by me"),
+    ("flagged_bad", "Flagged or bad"),
+    ("has_correction", "With a correction"),
+)
+SCORE_BANDS: tuple[tuple[str, float | None, float | None], ...] = (
+    ("Any score", None, None),
+    ("Low (< 0.3)", None, 0.3),
+    ("Middle (0.3–0.7)", 0.3, 0.7),
+    ("High (≥ 0.7)", 0.7, None),
+)
+SEARCH_DEBOUNCE_MS = 300
+
+
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("metaLabel")
+    return label
+
+
+class FilterBar(QWidget):
+    """Builds a `QueueFilter` from its controls.
+
+    Signals:
+        filter_changed: the new `QueueFilter` (search typing is debounced).
+    """
+
+    filter_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterBar")
+        self._updating = False
+        self.status_combo = QComboBox()
+        self.status_combo.setObjectName("statusFilter")
+        for value, text in STATUSES:
+            self.status_combo.addItem(text, value)
+        self.prompt_combo = QComboBox()
+        self.prompt_combo.setObjectName("promptFilter")
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("modelFilter")
+        self.language_combo = QComboBox()
+        self.language_combo.setObjectName("languageFilter")
+        self.score_combo = QComboBox()
+        self.score_combo.setObjectName("scoreFilter")
+        for text, low, high in SCORE_BANDS:
+            self.score_combo.addItem(text, (low, high))
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("searchField")
+        self.search_edit.setPlaceholderText("Search input, output, corrections  ( / )")
+        self.search_edit.setClearButtonEnabled(True)
+        self.set_options(None)
+
+        for combo in (self.status_combo, self.prompt_combo, self.model_combo, self.language_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
+        self.score_combo.setMinimumContentsLength(8)
+        for combo in self.combos():
+            combo.currentIndexChanged.connect(self._emit)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._emit)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_edit.returnPressed.connect(self._emit)
+
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(6)
+        layout.setVerticalSpacing(4)
+        layout.addWidget(self.search_edit, 0, 0, 1, 4)
+        layout.addWidget(_label("Show"), 1, 0)
+        layout.addWidget(self.status_combo, 1, 1)
+        layout.addWidget(_label("Prompt"), 1, 2)
+        layout.addWidget(self.prompt_combo, 1, 3)
+        layout.addWidget(_label("Model"), 2, 0)
+        layout.addWidget(self.model_combo, 2, 1)
+        layout.addWidget(_label("Language"), 2, 2)
+        layout.addWidget(self.language_combo, 2, 3)
+        layout.addWidget(_label("Score"), 3, 0)
+        layout.addWidget(self.score_combo, 3, 1)
+        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
+
+    def combos(self) -> tuple[QComboBox, ...]:
+        return (
+            self.status_combo,
+            self.prompt_combo,
+            self.model_combo,
+            self.language_combo,
+            self.score_combo,
+        )
+
+    def set_options(self, stats: StoreStats | None) -> None:
+        """Fill the prompt, model and language choices from the store's breakdowns.
+
+        The current choices are kept when they still exist.
+        """
+        self._updating = True
+        try:
+            self._fill(self.prompt_combo, "Any prompt", stats.by_prompt if stats else ())
+            self._fill(self.model_combo, "Any model", stats.by_model if stats else ())
+            self._fill(self.language_combo, "Any language", stats.by_language if stats else ())
+        finally:
+            self._updating = False
+
+    def _fill(self, combo: QComboBox, any_text: str, rows: tuple[CountRow, ...]) -> None:
+        current = combo.currentData()
+        combo.clear()
+        combo.addItem(any_text, None)
+        for row in rows:
+            if all(value is None for value in row.key):
+                continue
+            combo.addItem(f"{row.label}  ({row.total:,})", row.key)
+        # findData cannot compare Python tuples held in QVariants; compare them here.
+        index = next((i for i in range(combo.count()) if combo.itemData(i) == current), 0)
+        combo.setCurrentIndex(index)
+
+    def current_filter(self) -> QueueFilter:
+        """The `QueueFilter` the controls describe."""
+        status: QueueStatus = self.status_combo.currentData()
+        prompt: Any = self.prompt_combo.currentData()
+        model: Any = self.model_combo.currentData()
+        language: Any = self.language_combo.currentData()
+        low, high = self.score_combo.currentData()
+        return QueueFilter(
+            status=status,
+            prompt_name=prompt[0] if prompt else None,
+            prompt_version=prompt[1] if prompt else None,
+            model=model[0] if model else None,
+            language=language[0] if language else None,
+            score_min=low,
+            score_max=high,
+            text=self.search_edit.text().strip(),
+        )
+
+    def set_status(self, status: QueueStatus) -> None:
+        self.status_combo.setCurrentIndex(self.status_combo.findData(status))
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def _emit(self) -> None:
+        if self._updating:
+            return
+        self._search_timer.stop()
+        self.filter_changed.emit(self.current_filter())

@@ -1,0 +1,577 @@
+"""The review workstation: queue (left), sample (centre), review panel (right), guidelines."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import Engine
+from typing_extensions import override
+
+from redline.errors import RedlineError
+from redline.review import queue
+from redline.review.service import ReviewService
+from redline.review.taxonomy import categories
+from redline.review.types import (
+    Changes,
+    QueueFilter,
+    QueueSort,
+    ReviewInput,
+    ReviewState,
+    SampleDetail,
+    Verdict,
+)
+from redline.settings import Settings
+from redline.store.queries import StoreStats, store_stats
+from redline.ui.actions import build_actions, build_menus
+from redline.ui.changes import ChangeHub
+from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.dialogs.import_dialog import ImportDialog
+from redline.ui.dialogs.shortcuts import ShortcutsDialog
+from redline.ui.models.queue_model import Column, QueueModel
+from redline.ui.resources import guidelines_text
+from redline.ui.tasks import Task, TaskRunner
+from redline.ui.widgets.filter_bar import FilterBar
+from redline.ui.widgets.review_panel import ReviewPanel
+from redline.ui.widgets.sample_view import SampleView
+
+__all__ = ["LoadedSample", "MainWindow"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSample:
+    """What the window shows for one sample, read in one background task."""
+
+    detail: SampleDetail
+    review: ReviewState | None
+    draft: ReviewInput | None
+
+
+def _load_sample(service: ReviewService, sample_id: uuid.UUID) -> LoadedSample:
+    return LoadedSample(
+        detail=service.sample_detail(sample_id),
+        review=service.current_review(sample_id),
+        draft=service.load_draft(sample_id),
+    )
+
+
+def _submit(service: ReviewService, review: ReviewInput) -> Changes:
+    return service.submit(review)
+
+
+class MainWindow(QMainWindow):
+    """The reviewer's window. Every database call runs in a task; slots only touch widgets.
+
+    Signals:
+        sample_shown: the id of the sample now shown (its detail, review and draft loaded).
+        queue_loaded: the number of rows in the queue after a (re)load.
+        review_submitted: the `Changes` of a submit that committed.
+        draft_saved: the sample id whose draft was written.
+        progress_shown: the status bar's progress text was updated.
+    """
+
+    sample_shown = Signal(object)
+    queue_loaded = Signal(int)
+    review_submitted = Signal(object)
+    draft_saved = Signal(object)
+    progress_shown = Signal(str)
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        settings: Settings,
+        store_path: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Redline" + (f" — {store_path.name}" if store_path else ""))
+        self.setAcceptDrops(True)
+        self.engine = engine
+        self.settings = settings
+        self.reviewer = settings.reviewer
+        self.service = ReviewService(engine, reviewer=settings.reviewer, device=settings.device)
+        self.runner = TaskRunner(self)
+        self.hub = ChangeHub(self)
+        self.sort = QueueSort()
+
+        # Which sample is shown, since when (time spent), and what is in flight.
+        self.current: LoadedSample | None = None
+        self._shown_at = time.monotonic()
+        self._time_base_ms = 0
+        self._loading_id: uuid.UUID | None = None
+        self._submitting = False
+        self._queue_generation = 0
+        self._full_snapshot_generation = -1
+        self._advance_after_submit = False
+        self._rowids: dict[uuid.UUID, int] = {}
+        self._guidelines_cache: dict[str | None, str] = {}
+
+        # -- queue (left) --
+        self.filter_bar = FilterBar()
+        self.queue_model = QueueModel(engine, reviewer=self.reviewer, parent=self)
+        self.queue_view = QTableView()
+        self.queue_view.setObjectName("queueView")
+        self.queue_view.setModel(self.queue_model)
+        self.queue_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.queue_view.setAlternatingRowColors(True)
+        self.queue_view.setWordWrap(False)
+        self.queue_view.verticalHeader().setVisible(False)
+        self.queue_view.verticalHeader().setDefaultSectionSize(24)
+        self.queue_view.horizontalHeader().setStretchLastSection(True)
+        self.queue_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.queue_view.setSortingEnabled(True)
+        self.queue_view.horizontalHeader().setSortIndicator(
+            Column.CAPTURED, Qt.SortOrder.AscendingOrder
+        )
+        self.queue_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Typing a letter in the table must reach the shortcuts, not jump to a matching row.
+        self.queue_view.setTabKeyNavigation(False)
+        widths = {Column.STATUS: 72, Column.VERDICT: 72, Column.SCORE: 52,
+                  Column.PROMPT_VERSION: 120, Column.MODEL: 120, Column.LANGUAGE: 40,
+                  Column.CAPTURED: 120}  # fmt: skip
+        for column, width in widths.items():
+            self.queue_view.setColumnWidth(column, width)
+        self.queue_count_label = QLabel("")
+        self.queue_count_label.setObjectName("metaLabel")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(8, 8, 0, 8)
+        left_layout.addWidget(self.filter_bar)
+        left_layout.addWidget(self.queue_view, 1)
+        left_layout.addWidget(self.queue_count_label)
+
+        # -- sample (centre) and review (right) --
+        self.sample_view = SampleView()
+        self.review_panel = ReviewPanel(categories(settings))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.sample_view)
+        self.splitter.addWidget(self.review_panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        # -- guidelines (dock) --
+        self.guidelines_view = QTextBrowser()
+        self.guidelines_view.setObjectName("guidelinesView")
+        self.guidelines_view.setOpenExternalLinks(True)
+        self.guidelines_dock = QDockWidget("Guidelines", self)
+        self.guidelines_dock.setObjectName("guidelinesDock")
+        self.guidelines_dock.setWidget(self.guidelines_view)
+        self.guidelines_dock.setAllowedAreas(
+            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.guidelines_dock)
+        self.guidelines_dock.hide()
+        self._show_guidelines(None)
+
+        # -- status bar --
+        self.reviewer_label = QLabel(f"Reviewing as {self.reviewer}")
+        self.reviewer_label.setObjectName("reviewerLabel")
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progressLabel")
+        self.busy_label = QLabel("")
+        self.busy_label.setObjectName("metaLabel")
+        self.statusBar().addWidget(self.reviewer_label)
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self.statusBar().addPermanentWidget(self.progress_label)
+
+        # -- actions and wiring --
+        self.actions_by_id = build_actions(self)
+        build_menus(self.menuBar(), self.actions_by_id)
+        self.actions_by_id["view.guidelines"].setCheckable(True)
+        self.filter_bar.filter_changed.connect(self._on_filter_changed)
+        self.queue_model.sort_requested.connect(self._on_sort_requested)
+        self.queue_view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.review_panel.draft_changed.connect(self._on_draft_changed)
+        self.review_panel.submit_requested.connect(self.submit_review)
+        self.hub.changed.connect(self._on_changes)
+        self.runner.busy_changed.connect(self._on_busy_changed)
+
+        self.resize(1400, 900)
+        self.splitter.setSizes([420, 560, 420])
+        self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.reload_queue()
+        self._load_filter_options()
+        self._index_for_search()
+
+    # ====================================================================== queue
+
+    def reload_queue(self) -> None:
+        """Rebuild the queue for the current filter: first rows fast, then the snapshot."""
+        filter = self.filter_bar.current_filter()
+        self._queue_generation += 1
+        generation = self._queue_generation
+        args = (self.engine, filter, self.sort, self.reviewer)
+        head = self.runner.submit(queue.first_page, *args, key="queue-first-page")
+        head.signals.succeeded.connect(lambda rowids: self._on_first_page(generation, rowids))
+        head.signals.failed.connect(self._on_task_failed)
+        full = self.runner.submit(queue.snapshot, *args, key="queue-snapshot")
+        full.signals.succeeded.connect(lambda rowids: self._on_snapshot(generation, rowids))
+        full.signals.failed.connect(self._on_task_failed)
+
+    def _on_filter_changed(self, _filter: QueueFilter) -> None:
+        self.reload_queue()
+
+    def _on_sort_requested(self, sort: QueueSort) -> None:
+        if sort != self.sort:
+            self.sort = sort
+            self.reload_queue()
+
+    def _on_first_page(self, generation: int, rowids: Any) -> None:
+        if generation != self._queue_generation or self._full_snapshot_generation == generation:
+            return
+        self._set_rowids(rowids, complete=False)
+
+    def _on_snapshot(self, generation: int, rowids: Any) -> None:
+        if generation != self._queue_generation:
+            return
+        self._full_snapshot_generation = generation
+        self._set_rowids(rowids, complete=True)
+        self.queue_loaded.emit(self.queue_model.rowCount())
+
+    def _set_rowids(self, rowids: Any, *, complete: bool) -> None:
+        keep = self._current_rowid()
+        self.queue_model.set_snapshot(rowids)
+        count = self.queue_model.rowCount()
+        self.queue_count_label.setText(
+            f"{count:,} samples" if complete else f"{count:,}+ samples (counting…)"
+        )
+        row = self.queue_model.row_of_rowid(keep) if keep is not None else None
+        if row is None:
+            row = 0 if count else -1
+        if row >= 0:
+            self._select_row(row)
+        elif complete:
+            self._show_nothing()
+
+    def _current_rowid(self) -> int | None:
+        return self.current.detail.rowid if self.current is not None else None
+
+    def _select_row(self, row: int) -> None:
+        index = self.queue_model.index(row, 0)
+        self.queue_view.setCurrentIndex(index)
+        self.queue_view.scrollTo(index)
+        # setCurrentIndex does not re-emit for the row already current (after a reset
+        # that kept it): make sure the row's sample is the one shown.
+        self._show_row(row)
+
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self._show_row(current.row())
+
+    def _current_row(self) -> int:
+        index = self.queue_view.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def _load_filter_options(self) -> None:
+        task = self.runner.submit(store_stats, self.engine, key="filter-options")
+        task.signals.succeeded.connect(self._on_store_stats)
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_store_stats(self, stats: StoreStats) -> None:
+        self.filter_bar.set_options(stats)
+
+    def _index_for_search(self) -> None:
+        # Samples imported since the last run are not searchable until indexed; do it in
+        # the background (chunked, so a submit never waits long for the write lock).
+        task = self.runner.submit(
+            queue.ensure_search_index, self.engine, key="search-index", write=True,
+            pass_progress=True,
+        )  # fmt: skip
+        task.signals.failed.connect(self._on_task_failed)
+
+    # ===================================================================== sample
+
+    def _show_row(self, row: int) -> None:
+        sample_row = self.queue_model.row_at(row)
+        if sample_row is None:
+            return
+        if self._loading_id == sample_row.id:
+            return
+        shown = self.current.detail.id if self.current is not None else None
+        if self._loading_id is None and shown == sample_row.id:
+            return
+        self.review_panel.flush_draft()
+        self._loading_id = sample_row.id
+        task = self.runner.submit(_load_sample, self.service, sample_row.id, key="sample-detail")
+        task.signals.succeeded.connect(self._on_sample_loaded)
+        task.signals.failed.connect(self._on_sample_failed)
+
+    def _on_sample_loaded(self, loaded: LoadedSample) -> None:
+        self._loading_id = None
+        self.current = loaded
+        self._rowids[loaded.detail.id] = loaded.detail.rowid
+        self.sample_view.show_detail(loaded.detail)
+        self.review_panel.load(loaded.detail, loaded.review, loaded.draft)
+        self._shown_at = time.monotonic()
+        self._time_base_ms = loaded.draft.time_spent_ms if loaded.draft is not None else 0
+        self._show_guidelines(loaded.detail.prompt_name)
+        self.refresh_progress()
+        self.sample_shown.emit(loaded.detail.id)
+
+    def _on_sample_failed(self, exc: BaseException) -> None:
+        self._loading_id = None
+        self._on_task_failed(exc)
+
+    def _show_nothing(self) -> None:
+        self.review_panel.flush_draft()
+        self.current = None
+        self._loading_id = None
+        self.sample_view.show_detail(None)
+        self.review_panel.load(None)
+        self.refresh_progress()
+
+    def time_spent_ms(self) -> int:
+        """Time on the shown sample: since it was shown, plus what its draft carried."""
+        return self._time_base_ms + int((time.monotonic() - self._shown_at) * 1000)
+
+    def _show_guidelines(self, prompt_name: str | None) -> None:
+        text = self._guidelines_cache.get(prompt_name)
+        if text is None:
+            text = guidelines_text(prompt_name)
+            self._guidelines_cache[prompt_name] = text
+        self.guidelines_view.setMarkdown(text)
+
+    # ================================================================== progress
+
+    def refresh_progress(self) -> None:
+        """Update "312 of 5,000 reviewed in this batch" in the background."""
+        batch = self.current.detail.batch_id if self.current is not None else None
+        task = self.runner.submit(self.service.progress, batch, key="progress")
+        task.signals.succeeded.connect(
+            lambda counts: self._on_progress(counts, in_batch=batch is not None)
+        )
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_progress(self, counts: tuple[int, int], *, in_batch: bool) -> None:
+        reviewed, total = counts
+        where = " in this batch" if in_batch else ""
+        text = f"{reviewed:,} of {total:,} reviewed{where}"
+        self.progress_label.setText(text)
+        self.progress_shown.emit(text)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.busy_label.setText("Working…" if busy else "")
+
+    # ============================================================== review flow
+
+    def _can_edit(self) -> bool:
+        return self.current is not None and self._loading_id is None and not self._submitting
+
+    def _on_draft_changed(self, draft: ReviewInput) -> None:
+        if self.current is None or draft.sample_id != self.current.detail.id:
+            return
+        draft = dataclasses.replace(draft, time_spent_ms=self.time_spent_ms())
+        task = self.runner.submit(
+            self.service.save_draft, draft, key=f"draft:{draft.sample_id}", write=True
+        )
+        sample_id = draft.sample_id
+        task.signals.succeeded.connect(lambda _none: self._on_draft_saved(sample_id))
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_draft_saved(self, sample_id: uuid.UUID) -> None:
+        if self.current is not None and self.current.detail.id == sample_id:
+            self.review_panel.set_status("Draft saved")
+        self.draft_saved.emit(sample_id)
+
+    def submit_review(self) -> None:
+        """Submit the review shown (Ctrl+Enter), then move to the next sample."""
+        if not self._can_edit():
+            return
+        review = self.review_panel.current_input(self.time_spent_ms())
+        if review is None:
+            return
+        if review.verdict is None:
+            self.statusBar().showMessage("Choose a verdict first: G good, B bad, U unsure.", 5000)
+            return
+        self.review_panel.cancel_draft()
+        self._submitting = True
+        self.review_panel.set_status("Submitting…")
+        task = self.runner.submit(_submit, self.service, review, write=True)
+        task.signals.succeeded.connect(self._on_submitted)
+        task.signals.failed.connect(self._on_submit_failed)
+
+    def _on_submitted(self, changes: Changes) -> None:
+        self._submitting = False
+        self.review_submitted.emit(changes)
+        self.hub.publish(changes)
+        # The next sample's clock starts when it is shown; move focus back to the queue
+        # so the single keys work again after typing a correction or a note.
+        self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        row = self._current_row()
+        if 0 <= row < self.queue_model.rowCount() - 1:
+            self._select_row(row + 1)
+        else:
+            self.statusBar().showMessage("That was the last sample of the queue.", 5000)
+            self._reload_current()
+
+    def _on_submit_failed(self, exc: BaseException) -> None:
+        self._submitting = False
+        self.review_panel.set_status("Not submitted")
+        self._on_task_failed(exc)
+
+    def undo_review(self) -> None:
+        """Undo this session's last review action (Ctrl+Z) and show that sample."""
+        self._undo_redo(self.service.undo, "Nothing to undo.")
+
+    def redo_review(self) -> None:
+        """Redo the last undone review action (Ctrl+Shift+Z)."""
+        self._undo_redo(self.service.redo, "Nothing to redo.")
+
+    def _undo_redo(self, fn: Any, nothing: str) -> None:
+        if self._submitting:
+            return
+        self.review_panel.flush_draft()
+        task: Task = self.runner.submit(fn, write=True)
+        task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing))
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_undone(self, changes: Changes | None, nothing: str) -> None:
+        if changes is None:
+            self.statusBar().showMessage(nothing, 3000)
+            return
+        self.hub.publish(changes)
+        target = next(iter(changes.sample_ids), None)
+        row = None
+        if target is not None and target in self._rowids:
+            row = self.queue_model.row_of_rowid(self._rowids[target])
+        if row is not None and (self.current is None or self.current.detail.id != target):
+            self._select_row(row)
+        else:
+            self._reload_current()
+
+    def _reload_current(self) -> None:
+        if self.current is None:
+            return
+        self.current = None
+        row = self._current_row()
+        if row >= 0:
+            self._show_row(row)
+
+    def _on_changes(self, changes: Changes) -> None:
+        self.queue_model.apply_changes(changes)
+        if changes.samples:
+            self.reload_queue()
+            self._load_filter_options()
+            self._index_for_search()
+        self.refresh_progress()
+
+    # ============================================================ key handlers
+
+    def next_sample(self) -> None:
+        """J: the next row of the queue."""
+        row = self._current_row()
+        if row + 1 < self.queue_model.rowCount():
+            self._select_row(row + 1)
+
+    def previous_sample(self) -> None:
+        """K: the previous row of the queue."""
+        row = self._current_row()
+        if row > 0:
+            self._select_row(row - 1)
+
+    def skip_sample(self) -> None:
+        """S: leave this sample as it is (its draft is kept) and go to the next."""
+        self.next_sample()
+
+    def set_verdict(self, verdict: str) -> None:
+        if self._can_edit():
+            self.review_panel.set_verdict(Verdict(verdict))
+
+    def set_rating(self, n: int) -> None:
+        if self._can_edit():
+            self.review_panel.set_rating(n)
+
+    def toggle_flag(self) -> None:
+        if self._can_edit():
+            self.review_panel.toggle_flag()
+
+    def edit_correction(self) -> None:
+        if self._can_edit():
+            self.review_panel.focus_correction()
+
+    def edit_note(self) -> None:
+        if self._can_edit():
+            self.review_panel.focus_note()
+
+    def focus_search(self) -> None:
+        self.filter_bar.focus_search()
+
+    def focus_queue(self) -> None:
+        self.queue_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def toggle_guidelines(self) -> None:
+        visible = not self.guidelines_dock.isVisible()
+        self.guidelines_dock.setVisible(visible)
+        self.actions_by_id["view.guidelines"].setChecked(visible)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog.ask(self)
+
+    def import_file(self, path: Path | None = None) -> None:
+        """Ctrl+I, or a file dropped on the window: the import dialog."""
+        self.review_panel.flush_draft()
+        report = ImportDialog.ask(
+            self, engine=self.engine, runner=self.runner, reviewer=self.reviewer, path=path
+        )
+        if report is not None:
+            self.hub.publish(Changes(samples=True))
+
+    # ================================================================== errors
+
+    def _on_task_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, RedlineError):
+            self.statusBar().showMessage(exc.one_line(), 10_000)
+        ErrorDialog.ask(self, exc)
+
+    # ============================================================ Qt overrides
+
+    @override
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    @override
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if not urls or not urls[0].isLocalFile():
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.import_file(Path(urls[0].toLocalFile()))
+
+    @override
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A half-written review is saved before the window goes: flush the draft, let
+        # queued writes finish, then stop the rest.
+        self.review_panel.flush_draft()
+        self.runner.wait_for_writes()
+        self.runner.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,357 @@
+"""The reviewer's judgment of the sample shown: verdict, rating, categories, note, correction."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from redline.review.taxonomy import DEFAULT_CATEGORIES
+from redline.review.types import ReviewInput, ReviewState, SampleDetail, Verdict
+from redline.ui.resources import icon
+from redline.ui.theme import current_theme
+from redline.ui.widgets.diff_view import DiffView
+
+__all__ = ["DEFAULT_TAXONOMY", "ReviewPanel"]
+
+DEFAULT_TAXONOMY = DEFAULT_CATEGORIES
+DRAFT_DEBOUNCE_MS = 600
+DIFF_DEBOUNCE_MS = 150
+
+_VERDICT_KEYS = {Verdict.GOOD: "G", Verdict.BAD: "B", Verdict.UNSURE: "U"}
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+class ReviewPanel(QWidget):
+    """Edits one review. It never writes: the window saves drafts and submits.
+
+    Buttons take no keyboard focus, so clicking one leaves focus where it was and the
+    single-key shortcuts keep working.
+
+    Signals:
+        draft_changed: a `ReviewInput` (time_spent_ms 0), debounced after the reviewer's
+            last change; not emitted while a sample is being loaded.
+        edited: the reviewer changed something (immediately, for the "unsaved" mark).
+        submit_requested: the Submit button was clicked.
+    """
+
+    draft_changed = Signal(object)
+    edited = Signal()
+    submit_requested = Signal()
+
+    def __init__(
+        self, taxonomy: tuple[str, ...] = DEFAULT_TAXONOMY, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("reviewPanel")
+        self.sample_id: uuid.UUID | None = None
+        self.original = ""
+        self._loading = False
+        self._dirty = False
+
+        self.verdict_group = QButtonGroup(self)
+        self.verdict_group.setExclusive(True)
+        self.verdict_buttons: dict[Verdict, QPushButton] = {}
+        verdict_row = QHBoxLayout()
+        for verdict in Verdict:
+            button = QPushButton(f"{verdict.value.capitalize()}  ({_VERDICT_KEYS[verdict]})")
+            button.setObjectName("verdictButton")
+            button.setProperty("verdict", verdict.value)
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.verdict_group.addButton(button)
+            self.verdict_buttons[verdict] = button
+            verdict_row.addWidget(button)
+        self.verdict_group.buttonClicked.connect(self._on_button_clicked)
+
+        self.rating_group = QButtonGroup(self)
+        self.rating_group.setExclusive(True)
+        self.rating_buttons: dict[int, QPushButton] = {}
+        rating_row = QHBoxLayout()
+        for n in range(1, 6):
+            button = QPushButton(str(n))
+            button.setObjectName("ratingButton")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setToolTip(f"Rating {n} (key {n})")
+            self.rating_group.addButton(button, n)
+            self.rating_buttons[n] = button
+            rating_row.addWidget(button)
+        self.rating_group.buttonClicked.connect(self._on_button_clicked)
+
+        self.category_boxes: dict[str, QCheckBox] = {}
+        categories = QGridLayout()
+        for i, name in enumerate(taxonomy):
+            box = QCheckBox(name)
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            box.toggled.connect(self._on_changed)
+            self.category_boxes[name] = box
+            categories.addWidget(box, i // 2, i % 2)
+
+        self.flag_box = QCheckBox("Flag for a lead (F)")
+        self.flag_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.flag_box.toggled.connect(self._on_changed)
+
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setObjectName("noteEdit")
+        self.note_edit.setPlaceholderText("Note (N): why, what is missing…")
+        self.note_edit.setTabChangesFocus(True)
+        self.note_edit.setMaximumHeight(90)
+        self.note_edit.textChanged.connect(self._on_changed)
+
+        self.correction_edit = QPlainTextEdit()
+        self.correction_edit.setObjectName("correctionEdit")
+        self.correction_edit.setPlaceholderText("The output the model should have given (E)")
+        self.correction_edit.setTabChangesFocus(True)
+        self.correction_edit.textChanged.connect(self._on_changed)
+        self.correction_edit.textChanged.connect(self._diff_timer_start)
+        self.diff_view = DiffView()
+        self.diff_summary = QLabel("no changes")
+        self.diff_summary.setObjectName("metaLabel")
+        diff_box = QWidget()
+        diff_layout = QVBoxLayout(diff_box)
+        diff_layout.setContentsMargins(0, 0, 0, 0)
+        diff_header = QHBoxLayout()
+        diff_header.addWidget(_title("Diff against the output"))
+        diff_header.addStretch(1)
+        diff_header.addWidget(self.diff_summary)
+        diff_layout.addLayout(diff_header)
+        diff_layout.addWidget(self.diff_view)
+        correction_box = QWidget()
+        correction_layout = QVBoxLayout(correction_box)
+        correction_layout.setContentsMargins(0, 0, 0, 0)
+        correction_layout.addWidget(_title("Correction"))
+        correction_layout.addWidget(self.correction_edit)
+        self.correction_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.correction_splitter.addWidget(correction_box)
+        self.correction_splitter.addWidget(diff_box)
+        self.correction_splitter.setChildrenCollapsible(False)
+
+        self.draft_label = QLabel("")
+        self.draft_label.setObjectName("draftState")
+        self.submit_button = QPushButton("Submit and next  (Ctrl+Enter)")
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.submit_button.clicked.connect(self.submit_requested)
+        footer = QHBoxLayout()
+        footer.addWidget(self.draft_label, 1)
+        footer.addWidget(self.submit_button)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(_title("Verdict"))
+        top_layout.addLayout(verdict_row)
+        top_layout.addWidget(_title("Rating"))
+        top_layout.addLayout(rating_row)
+        top_layout.addWidget(_title("Failure categories"))
+        top_layout.addLayout(categories)
+        top_layout.addWidget(self.flag_box)
+        top_layout.addWidget(_title("Note"))
+        top_layout.addWidget(self.note_edit)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(top)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        outer = QSplitter(Qt.Orientation.Vertical)
+        outer.addWidget(scroll)
+        outer.addWidget(self.correction_splitter)
+        outer.setChildrenCollapsible(False)
+        outer.setStretchFactor(0, 2)
+        outer.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(outer, 1)
+        layout.addLayout(footer)
+
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DEBOUNCE_MS)
+        self._draft_timer.timeout.connect(self._emit_draft)
+        self._diff_timer = QTimer(self)
+        self._diff_timer.setSingleShot(True)
+        self._diff_timer.setInterval(DIFF_DEBOUNCE_MS)
+        self._diff_timer.timeout.connect(self._update_diff)
+
+        theme = current_theme()
+        if theme is not None:
+            theme.changed.connect(self._update_icons)
+        self._update_icons()
+        self.load(None)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(
+        self,
+        detail: SampleDetail | None,
+        review: ReviewState | None = None,
+        draft: ReviewInput | None = None,
+    ) -> None:
+        """Show the draft if there is one, else the stored review, else an empty review."""
+        self._draft_timer.stop()
+        self._loading = True
+        try:
+            self.sample_id = detail.id if detail is not None else None
+            self.original = detail.output if detail is not None else ""
+            source: ReviewInput | ReviewState | None = draft if draft is not None else review
+            self._set_verdict_checked(source.verdict if source is not None else None)
+            rating = source.rating if source is not None else None
+            self.rating_group.setExclusive(False)
+            for n, button in self.rating_buttons.items():
+                button.setChecked(n == rating)
+            self.rating_group.setExclusive(True)
+            chosen = set(source.categories) if source is not None else set()
+            for name, box in self.category_boxes.items():
+                box.setChecked(name in chosen)
+            self.flag_box.setChecked(bool(source is not None and source.flagged))
+            self.note_edit.setPlainText(source.note if source is not None else "")
+            correction = source.correction if source is not None else None
+            self.correction_edit.setPlainText(
+                correction if correction is not None else self.original
+            )
+            self._update_diff()
+            self._dirty = False
+            if draft is not None:
+                self.draft_label.setText("Draft restored")
+            elif review is not None:
+                self.draft_label.setText(f"Reviewed (revision {review.revision})")
+            else:
+                self.draft_label.setText("")
+            self.setEnabled(detail is not None)
+        finally:
+            self._loading = False
+
+    # -- what the reviewer entered -------------------------------------------------------
+
+    def verdict(self) -> Verdict | None:
+        for verdict, button in self.verdict_buttons.items():
+            if button.isChecked():
+                return verdict
+        return None
+
+    def rating(self) -> int | None:
+        checked = self.rating_group.checkedId()
+        return checked if checked > 0 else None
+
+    def correction(self) -> str | None:
+        """The correction, or None when the editor still holds the original output."""
+        text = self.correction_edit.toPlainText()
+        if not text.strip() or text == self.original:
+            return None
+        return text
+
+    def current_input(self, time_spent_ms: int = 0) -> ReviewInput | None:
+        """What the reviewer entered, or None when no sample is shown."""
+        if self.sample_id is None:
+            return None
+        return ReviewInput(
+            sample_id=self.sample_id,
+            verdict=self.verdict(),
+            rating=self.rating(),
+            categories=tuple(n for n, box in self.category_boxes.items() if box.isChecked()),
+            note=self.note_edit.toPlainText(),
+            correction=self.correction(),
+            flagged=self.flag_box.isChecked(),
+            time_spent_ms=time_spent_ms,
+        )
+
+    def is_dirty(self) -> bool:
+        """Changed since it was loaded (or since the last draft save was asked for)."""
+        return self._dirty
+
+    # -- reviewer actions (keys and buttons) ---------------------------------------------
+
+    def set_verdict(self, verdict: Verdict | str) -> None:
+        self._set_verdict_checked(Verdict(verdict))
+        self._on_changed()
+
+    def set_rating(self, n: int) -> None:
+        self.rating_buttons[n].setChecked(True)
+        self._on_changed()
+
+    def toggle_flag(self) -> None:
+        self.flag_box.toggle()
+
+    def focus_correction(self) -> None:
+        self.correction_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_note(self) -> None:
+        self.note_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def flush_draft(self) -> None:
+        """Emit a pending draft now (before the sample changes or the window closes)."""
+        if self._draft_timer.isActive():
+            self._draft_timer.stop()
+            self._emit_draft()
+
+    def cancel_draft(self) -> None:
+        """Forget a pending draft (the review was just submitted)."""
+        self._draft_timer.stop()
+        self._dirty = False
+
+    def set_status(self, text: str) -> None:
+        self.draft_label.setText(text)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _set_verdict_checked(self, verdict: Verdict | None) -> None:
+        # An exclusive group cannot uncheck its last button; lift it for a moment.
+        self.verdict_group.setExclusive(False)
+        for value, button in self.verdict_buttons.items():
+            button.setChecked(value == verdict)
+        self.verdict_group.setExclusive(True)
+
+    def _on_button_clicked(self, _button: QAbstractButton) -> None:
+        self._on_changed()
+
+    def _on_changed(self) -> None:
+        if self._loading:
+            return
+        self._dirty = True
+        self.draft_label.setText("Editing…")
+        self.edited.emit()
+        self._draft_timer.start()
+
+    def _emit_draft(self) -> None:
+        draft = self.current_input()
+        if draft is not None and self._dirty:
+            self.draft_changed.emit(draft)
+
+    def _diff_timer_start(self) -> None:
+        if not self._loading:
+            self._diff_timer.start()
+
+    def _update_diff(self) -> None:
+        self._diff_timer.stop()
+        self.diff_view.set_texts(self.original, self.correction_edit.toPlainText())
+        self.diff_summary.setText(self.diff_view.summary())
+
+    def _update_icons(self) -> None:
+        theme = current_theme()
+        if theme is None:
+            return
+        names = {Verdict.GOOD: "good", Verdict.BAD: "bad", Verdict.UNSURE: "unsure"}
+        for verdict, button in self.verdict_buttons.items():
+            name = names[verdict]
+            button.setIcon(icon(f"verdict-{name}", theme.tokens[name]))

@@ -1,0 +1,319 @@
+"""The sample under review: system prompt, conversation, output, metadata and signals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from redline.review.types import SampleDetail
+from redline.ui.theme import current_theme
+
+__all__ = ["SampleView", "message_text", "metadata_text", "signals_text"]
+
+
+def message_text(content: Any) -> str:
+    """A chat message's content as text (OpenAI-style parts are joined)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = []
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text")
+                pieces.append(str(text) if text is not None else f"[{part.get('type', 'part')}]")
+            else:
+                pieces.append(str(part))
+        return "\n".join(pieces)
+    return json.dumps(content, ensure_ascii=False, indent=2)
+
+
+def metadata_text(detail: SampleDetail) -> str:
+    """One line of what the sample is: prompt, model, language, score, cost."""
+    parts: list[str] = []
+    prompt = " ".join(p for p in (detail.prompt_name, detail.prompt_version) if p)
+    if prompt:
+        parts.append(prompt)
+    if detail.variant:
+        parts.append(f"variant {detail.variant}")
+    if detail.model:
+        parts.append(detail.model)
+    if detail.language:
+        parts.append(detail.language + (" (guessed)" if detail.language_guessed else ""))
+    if detail.score is not None:
+        decision = f" → {detail.decision}" if detail.decision else ""
+        parts.append(f"score {detail.score:.2f}{decision}")
+    if detail.latency_ms is not None:
+        parts.append(f"{detail.latency_ms:,.0f} ms")
+    if detail.tokens_in is not None or detail.tokens_out is not None:
+        parts.append(f"{detail.tokens_in or 0:,} → {detail.tokens_out or 0:,} tokens")
+    if detail.captured_at is not None:
+        parts.append(detail.captured_at.strftime("%Y-%m-%d %H:%M UTC"))
+    return " · ".join(parts)
+
+
+def signals_text(detail: SampleDetail) -> str:
+    """The end user's implicit signals, or "" when there are none."""
+    parts: list[str] = []
+    if detail.signal_thumbs == 1:
+        parts.append("👍 thumbs up")
+    elif detail.signal_thumbs == -1:
+        parts.append("👎 thumbs down")
+    if detail.signal_copied:
+        parts.append("copied")
+    if detail.signal_edited:
+        parts.append("edited by user")
+    if detail.signal_follow_up:
+        parts.append("asked a follow-up")
+    return " · ".join(parts)
+
+
+def keep_line_breaks(markdown: str) -> str:
+    """Make every single newline outside code blocks a hard break.
+
+    Markdown joins consecutive lines into one paragraph, but LLM outputs (and the chat
+    UIs that show them) mean a newline as a line break: SQL, addresses, poems.
+    """
+    out: list[str] = []
+    fenced = False
+    lines = markdown.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            out.append(line)
+            continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        hard = not fenced and line.strip() and following.strip() and not line.endswith("  ")
+        out.append(line + "  " if hard else line)
+    return "\n".join(out)
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+class SampleView(QWidget):
+    """Shows one `SampleDetail`; read-only, scrolls long conversations and outputs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sampleView")
+        self.detail: SampleDetail | None = None
+
+        self.meta_label = QLabel()
+        self.meta_label.setObjectName("metaLabel")
+        self.meta_label.setWordWrap(True)
+        self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signals_label = QLabel()
+        self.signals_label.setObjectName("metaLabel")
+
+        self.system_toggle = QToolButton()
+        self.system_toggle.setObjectName("systemPromptToggle")
+        self.system_toggle.setCheckable(True)
+        self.system_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.system_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.system_toggle.setText("SYSTEM PROMPT")
+        self.system_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.system_toggle.toggled.connect(self._on_system_toggled)
+        self.system_text = QPlainTextEdit()
+        self.system_text.setReadOnly(True)
+        self.system_text.setMaximumHeight(160)
+        self.system_text.setVisible(False)
+
+        self.turns = QWidget()
+        self.turns_layout = QVBoxLayout(self.turns)
+        self.turns_layout.setContentsMargins(0, 0, 0, 0)
+        self.turns_layout.setSpacing(6)
+
+        input_box = QWidget()
+        input_layout = QVBoxLayout(input_box)
+        input_layout.setContentsMargins(0, 0, 6, 0)
+        input_layout.addWidget(self.system_toggle)
+        input_layout.addWidget(self.system_text)
+        input_layout.addWidget(_section("Input"))
+        input_layout.addWidget(self.turns)
+        input_layout.addStretch(1)
+        self.input_scroll = QScrollArea()
+        self.input_scroll.setWidgetResizable(True)
+        self.input_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.input_scroll.setWidget(input_box)
+
+        self.output = QTextBrowser()
+        self.output.setObjectName("outputView")
+        self.output.setOpenExternalLinks(False)
+        self.output.setOpenLinks(False)
+        output_box = QWidget()
+        output_layout = QVBoxLayout(output_box)
+        output_layout.setContentsMargins(0, 0, 0, 0)
+        output_layout.addWidget(_section("Output"))
+        output_layout.addWidget(self.output)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.input_scroll)
+        self.splitter.addWidget(output_box)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.empty_label = QLabel(
+            "No sample selected.\nImport a file (Ctrl+I) or change the filters."
+        )
+        self.empty_label.setObjectName("emptyState")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.meta_label)
+        layout.addWidget(self.signals_label)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.empty_label, 1)
+        self.show_detail(None)
+
+    def show_detail(self, detail: SampleDetail | None) -> None:
+        """Show `detail`, or the empty state for None."""
+        self.detail = detail
+        has = detail is not None
+        self.splitter.setVisible(has)
+        self.meta_label.setVisible(has)
+        self.empty_label.setVisible(not has)
+        self._clear_turns()
+        if detail is None:
+            self.signals_label.setVisible(False)
+            self.output.clear()
+            return
+        self.meta_label.setText(metadata_text(detail))
+        signals = signals_text(detail)
+        self.signals_label.setText(f"End user: {signals}" if signals else "")
+        self.signals_label.setVisible(bool(signals))
+        system = detail.system_prompt or ""
+        self.system_toggle.setVisible(bool(system))
+        self.system_text.setPlainText(system)
+        self.system_toggle.setChecked(False)
+        messages = detail.input_messages or []
+        shown = 0
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            role = str(message.get("role", "user"))
+            # Already shown (collapsed) above when the sample has a system prompt.
+            if role == "system" and system:
+                continue
+            self._add_turn(role, message_text(message.get("content")))
+            shown += 1
+        if not shown:
+            self._add_turn("user", detail.input_text)
+        self.output.setMarkdown(keep_line_breaks(detail.output))
+        self._style_code_blocks()
+        self.output.verticalScrollBar().setValue(0)
+
+    def turn_texts(self) -> list[tuple[str, str]]:
+        """(role, text) of each conversation turn shown."""
+        out: list[tuple[str, str]] = []
+        for i in range(self.turns_layout.count()):
+            item = self.turns_layout.itemAt(i)
+            frame = item.widget() if item is not None else None
+            if frame is None:
+                continue
+            role = frame.findChild(QLabel, "turnRole")
+            text = frame.findChild(QLabel, "turnText")
+            if role is not None and text is not None:
+                out.append((role.text().lower(), text.text()))
+        return out
+
+    def _add_turn(self, role: str, text: str) -> None:
+        frame = QFrame()
+        frame.setObjectName("turn")
+        frame.setProperty("role", role)
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(8, 6, 8, 6)
+        role_label = QLabel(role.upper())
+        role_label.setObjectName("turnRole")
+        body = QLabel()
+        body.setObjectName("turnText")
+        body.setTextFormat(Qt.TextFormat.PlainText)
+        body.setText(text)
+        body.setWordWrap(True)
+        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout.addWidget(role_label)
+        layout.addWidget(body)
+        self.turns_layout.addWidget(frame)
+
+    def _clear_turns(self) -> None:
+        while self.turns_layout.count():
+            item = self.turns_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+
+    def _style_code_blocks(self) -> None:
+        # Qt's markdown reader marks fenced and indented code blocks but leaves their font
+        # to the default; reviewers need monospace to judge code and tables of numbers.
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        theme = current_theme()
+        document = self.output.document()
+        block = document.begin()
+        cursor = QTextCursor(document)
+        cursor.beginEditBlock()
+        while block.isValid():
+            fmt = block.blockFormat()
+            is_code = fmt.hasProperty(QTextBlockFormat.Property.BlockCodeFence) or fmt.hasProperty(
+                QTextBlockFormat.Property.BlockCodeLanguage
+            )
+            if is_code:
+                cursor.setPosition(block.position())
+                cursor.setPosition(
+                    block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor
+                )
+                char = QTextCharFormat()
+                char.setFont(
+                    mono,
+                    QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesSpecifiedOnly,
+                )
+                char.setFontFixedPitch(True)
+                char.setFontFamilies([mono.family(), "monospace"])
+                cursor.mergeCharFormat(char)
+                if theme is not None:
+                    block_fmt = QTextBlockFormat()
+                    block_fmt.setBackground(theme.color("code_bg"))
+                    cursor.mergeBlockFormat(block_fmt)
+            block = block.next()
+        cursor.endEditBlock()
+
+    def _on_system_toggled(self, shown: bool) -> None:
+        self.system_text.setVisible(shown)
+        self.system_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+
+    def code_block_fonts(self) -> list[QFont]:
+        """The fonts of code-block lines in the output (tests check they are monospace)."""
+        fonts: list[QFont] = []
+        block = self.output.document().begin()
+        while block.isValid():
+            if block.blockFormat().hasProperty(QTextBlockFormat.Property.BlockCodeFence):
+                cursor = QTextCursor(block)
+                cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
+                fonts.append(cursor.charFormat().font())
+            block = block.next()
+        return fonts

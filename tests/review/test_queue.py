@@ -1,0 +1,337 @@
+"""Queue queries on a constructed set: every filter, search, sort, first_page, rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, delete, select
+from typing_extensions import override
+
+from redline.progress import Cancelled, CancelToken
+from redline.review import queue
+from redline.review.service import ReviewService
+from redline.review.types import QueueFilter, QueueSort, ReviewInput, Verdict
+from redline.store.local import open_read_only
+from redline.store.models import Sample
+
+MakeSamples = Callable[..., list[uuid.UUID]]
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+ME = "ann@example.com"
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+ROWS: list[dict[str, Any]] = [
+    # 0
+    {
+        "model": "a", "language": "en", "prompt_name": "support", "prompt_version": "v1",
+        "variant": "A", "score": 0.1, "captured_at": at(5), "signal_copied": True,
+        "signal_thumbs": -1, "input_text": "the refund policy", "output": "no refunds",
+    },
+    # 1
+    {
+        "model": "b", "language": "fr", "prompt_name": "support", "prompt_version": "v2",
+        "variant": "B", "score": 0.9, "captured_at": at(1), "signal_edited": True,
+        "signal_thumbs": 1, "input_text": "bonjour, un café", "output": "réponse",
+    },
+    # 2
+    {
+        "model": "a", "language": "fr", "prompt_name": "summarise", "prompt_version": "v1",
+        "variant": None, "score": None, "captured_at": at(3), "signal_follow_up": True,
+        "input_text": "résumé please", "output": "a short summary",
+    },
+    # 3
+    {
+        "model": "b", "language": "en", "prompt_name": "support", "prompt_version": "v1",
+        "variant": "A", "score": 0.5, "captured_at": at(2), "signal_copied": False,
+        "input_text": "invoice missing", "output": "we will send the invoice",
+    },
+    # 4
+    {
+        "model": "a", "language": "de", "prompt_name": "support", "prompt_version": "v2",
+        "variant": "B", "score": 0.7, "captured_at": None, "signal_thumbs": -1,
+        "input_text": "Rechnung fehlt", "output": "ok",
+    },
+]  # fmt: skip
+# 5 is in a second batch.
+ROW_5: dict[str, Any] = {
+    "model": "c", "language": "en", "score": 0.3, "captured_at": at(4),
+    "input_text": "hello", "output": "hi there",
+}  # fmt: skip
+
+
+class World:
+    """The constructed store: six samples, reviews by ann (me) and bob."""
+
+    def __init__(self, engine: Engine, make_samples: MakeSamples) -> None:
+        self.engine = engine
+        self.ids = make_samples(ROWS)
+        self.ids += make_samples([ROW_5])
+        by_id = queue.rowids_of(engine, self.ids)
+        self.rowids = [by_id[i] for i in self.ids]
+        self.second_batch = (
+            ReviewService(engine, reviewer=ME, device="d").sample_detail(self.ids[5]).batch_id
+        )
+        ann = ReviewService(engine, reviewer=ME, device="d")
+        bob = ReviewService(engine, reviewer="bob@example.com", device="d")
+        ann.submit(ReviewInput(self.ids[0], verdict=Verdict.GOOD, flagged=True))
+        ann.submit(ReviewInput(self.ids[1], verdict=Verdict.BAD))
+        ann.submit(
+            ReviewInput(self.ids[3], verdict=Verdict.UNSURE, correction="send the refund form")
+        )
+        bob.submit(ReviewInput(self.ids[2], verdict=Verdict.BAD, correction="résumé corrigé"))
+        bob.submit(ReviewInput(self.ids[5], verdict=Verdict.GOOD, flagged=True))
+        self.ann = ann
+        self.bob = bob
+
+    def positions(self, rowids: np.ndarray[Any, Any]) -> list[int]:
+        """Map rowids back to the sample numbers of ROWS (+ 5)."""
+        return [self.rowids.index(int(r)) for r in rowids]
+
+    def select(self, sort: QueueSort | None = None, **filter: Any) -> list[int]:
+        f = QueueFilter(**({"status": "all"} | filter))
+        s = sort or QueueSort()
+        result = self.positions(queue.snapshot(self.engine, f, s, ME))
+        # first_page is always the snapshot's head, whatever the limit.
+        for limit in (1, 2, 100):
+            head = self.positions(queue.first_page(self.engine, f, s, ME, limit=limit))
+            assert head == result[:limit], (filter, sort, limit)
+        return result
+
+
+@pytest.fixture
+def world(engine: Engine, make_samples: MakeSamples) -> World:
+    return World(engine, make_samples)
+
+
+@pytest.mark.parametrize(
+    ("filter", "expected"),
+    [
+        ({}, {0, 1, 2, 3, 4, 5}),
+        ({"status": "unreviewed"}, {2, 4, 5}),
+        ({"status": "reviewed_by_me"}, {0, 1, 3}),
+        ({"status": "flagged_bad"}, {0, 1}),
+        ({"status": "has_correction"}, {3}),
+        ({"prompt_version": "v1"}, {0, 2, 3}),
+        ({"prompt_name": "support", "prompt_version": "v1"}, {0, 3}),
+        ({"model": "a"}, {0, 2, 4}),
+        ({"variant": "A"}, {0, 3}),
+        ({"language": "fr"}, {1, 2}),
+        ({"score_min": 0.5}, {1, 3, 4}),
+        ({"score_max": 0.5}, {0, 3, 5}),
+        ({"score_min": 0.3, "score_max": 0.7}, {3, 4, 5}),
+        ({"signal": "copied"}, {0}),
+        ({"signal": "edited"}, {1}),
+        ({"signal": "follow_up"}, {2}),
+        ({"signal": "thumbs_down"}, {0, 4}),
+        ({"signal": "thumbs_up"}, {1}),
+        ({"model": "a", "language": "fr", "status": "unreviewed"}, {2}),
+        ({"model": "nope"}, set()),
+    ],
+)
+def test_filters(world: World, filter: dict[str, Any], expected: set[int]) -> None:
+    for sort in (QueueSort(), QueueSort("score", descending=True), QueueSort("model")):
+        assert set(world.select(sort, **filter)) == expected
+
+
+def test_batch_filter(world: World) -> None:
+    assert world.select(batch_id=world.second_batch) == [5]
+    assert world.select(batch_id=uuid.uuid4()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("refund", {0, 3}),  # input of 0 ("refunds" by prefix), ann's correction on 3
+        ("REFUND polic", {0}),
+        ("cafe", {1}),  # accents folded
+        ("corrig", {2}),  # bob's correction
+        ("invoice", {3}),
+        ("send", {3}),  # output of 3 and its correction: once
+        ('refund OR "', set()),  # operators are words: both must occur
+        ('NEAR( "x', set()),
+        ("?!", {0, 1, 2, 3, 4, 5}),  # no word: no text filter
+    ],
+)
+def test_search(world: World, text: str, expected: set[int]) -> None:
+    assert set(world.select(text=text)) == expected
+
+
+def test_search_with_filters(world: World) -> None:
+    assert world.select(text="summary", language="fr") == [2]
+    assert world.select(text="refund", status="unreviewed") == []
+    assert world.select(text="refund", status="has_correction") == [3]
+
+
+def test_corrections_follow_edits_and_undo(world: World) -> None:
+    world.ann.submit(ReviewInput(world.ids[3], verdict=Verdict.BAD, correction="a new letter"))
+    assert world.select(text="refund") == [0]
+    assert world.select(text="letter") == [3]
+    world.ann.undo()
+    assert set(world.select(text="refund")) == {0, 3}
+    world.ann.undo()  # ann's first review of 1 is the next on the stack; 3's first below
+    world.ann.undo()
+    assert world.ann.current_review(world.ids[3]) is None
+    assert world.select(text="refund") == [0]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        (QueueSort(), [4, 1, 3, 2, 5, 0]),  # NULL first
+        (QueueSort(descending=True), [0, 5, 2, 3, 1, 4]),
+        (QueueSort("score"), [2, 0, 5, 3, 4, 1]),
+        (QueueSort("score", descending=True), [1, 4, 3, 5, 0, 2]),
+        (QueueSort("model"), [0, 2, 4, 1, 3, 5]),  # ties by rowid
+        (QueueSort("model", descending=True), [5, 3, 1, 4, 2, 0]),
+        (QueueSort("language"), [4, 0, 3, 5, 1, 2]),
+        (QueueSort("prompt_version"), [5, 2, 0, 3, 1, 4]),  # summarise < support
+        (QueueSort("rowid"), [0, 1, 2, 3, 4, 5]),
+    ],
+)
+def test_sort(world: World, sort: QueueSort, expected: list[int]) -> None:
+    assert world.select(sort) == expected
+
+
+def test_bad_sort_or_status(world: World) -> None:
+    with pytest.raises(ValueError, match="cannot sort"):
+        queue.snapshot(world.engine, QueueFilter(), QueueSort("input_text"), ME)
+    with pytest.raises(ValueError, match="status"):
+        queue.snapshot(world.engine, QueueFilter(status="mine"), QueueSort(), ME)  # type: ignore[arg-type]
+
+
+def test_snapshot_is_int64(world: World) -> None:
+    result = queue.snapshot(world.engine, QueueFilter(), QueueSort(), ME)
+    assert result.dtype == np.int64
+    assert queue.snapshot(world.engine, QueueFilter(model="none"), QueueSort(), ME).shape == (0,)
+
+
+def test_load_rows(world: World, make_samples: MakeSamples) -> None:
+    wanted = [world.rowids[i] for i in (3, 0, 2)] + [10_000]
+    rows = queue.load_rows(world.engine, np.array(wanted), ME)
+    assert [r.rowid for r in rows] == wanted[:3]  # in order, unknown rowid left out
+    r3, r0, r2 = rows
+    assert (r3.id, r3.status, r3.verdict, r3.has_correction, r3.flagged) == (
+        world.ids[3], "reviewed", Verdict.UNSURE, True, False,
+    )  # fmt: skip
+    assert (r0.verdict, r0.flagged, r0.has_correction) == (Verdict.GOOD, True, False)
+    # Bob reviewed 2; for ann it is still new.
+    assert (r2.status, r2.verdict, r2.has_correction) == ("unreviewed", None, False)
+    assert (r3.prompt_version, r3.model, r3.language, r3.score) == ("support v1", "b", "en", 0.5)
+    assert r3.captured_at == at(2)
+    assert r3.input_preview == "invoice missing"
+    assert queue.load_rows(world.engine, [], ME) == []
+
+    (long_id,) = make_samples([{"input_text": "word\n\t" * 100, "prompt_version": "v9"}])
+    (row,) = queue.load_rows(world.engine, [queue.rowids_of(world.engine, [long_id])[long_id]], ME)
+    assert len(row.input_preview) == queue.PREVIEW_CHARS
+    assert row.input_preview.startswith("word word ") and row.input_preview.endswith("…")
+    assert row.prompt_version == "v9"
+    assert row.captured_at is not None and row.captured_at.tzinfo is not None
+
+
+class Recorder(CancelToken):
+    def __init__(self, cancel_after: int | None = None) -> None:
+        super().__init__()
+        self.updates: list[tuple[int, int]] = []
+        self.cancel_after = cancel_after
+
+    @override
+    def update(self, done: int, total: int, text: str = "") -> None:
+        super().update(done, total, text)
+        self.updates.append((done, total))
+        if self.cancel_after is not None and done >= self.cancel_after:
+            self.cancel()
+
+
+def test_ensure_search_index_is_incremental(engine: Engine, make_samples: MakeSamples) -> None:
+    make_samples([{"input_text": f"alpha {i}"} for i in range(7)])
+    assert queue.search_backlog(engine) == 7
+    progress = Recorder()
+    assert queue.ensure_search_index(engine, progress, chunk=3) == 7
+    assert progress.updates == [(0, 7), (3, 7), (6, 7), (7, 7)]
+    assert queue.ensure_search_index(engine) == 0
+    assert queue.search_backlog(engine) == 0
+
+    # Newly imported samples: first_page searches what is indexed, snapshot indexes first.
+    make_samples([{"input_text": "beta only here"}])
+    beta = QueueFilter(status="all", text="beta")
+    assert len(queue.first_page(engine, beta, QueueSort(), ME)) == 0
+    assert len(queue.snapshot(engine, beta, QueueSort(), ME)) == 1
+    assert queue.search_backlog(engine) == 0
+
+
+def test_ensure_search_index_cancel_keeps_committed_chunks(
+    engine: Engine, make_samples: MakeSamples
+) -> None:
+    make_samples([{"input_text": f"gamma {i}"} for i in range(10)])
+    with pytest.raises(Cancelled):
+        queue.ensure_search_index(engine, Recorder(cancel_after=4), chunk=4)
+    assert queue.search_backlog(engine) == 6
+    gamma = QueueFilter(status="all", text="gamma")
+    assert len(queue.first_page(engine, gamma, QueueSort(), ME)) == 4
+    assert queue.ensure_search_index(engine, chunk=4) == 6
+    assert len(queue.first_page(engine, gamma, QueueSort(), ME)) == 10
+
+
+def test_read_only_engine_searches_what_is_indexed(
+    engine: Engine, store_path: Path, make_samples: MakeSamples
+) -> None:
+    make_samples([{"input_text": "delta one"}])
+    queue.ensure_search_index(engine)
+    make_samples([{"input_text": "delta two"}])
+    reader = open_read_only(store_path)
+    try:
+        delta = QueueFilter(status="all", text="delta")
+        assert len(queue.snapshot(reader, delta, QueueSort(), ME)) == 1
+        assert queue.search_backlog(reader) == 1
+    finally:
+        reader.dispose()
+
+
+def test_deleted_samples_leave_the_index_and_reused_rowids_are_indexed(
+    engine: Engine, make_samples: MakeSamples
+) -> None:
+    ids = make_samples([{"input_text": "epsilon"}, {"input_text": "zeta"}])
+    queue.ensure_search_index(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(Sample).where(Sample.id == ids[1]))
+    (new,) = make_samples([{"input_text": "eta"}])
+    with engine.connect() as conn:
+        rowids = conn.execute(select(Sample.id)).scalars().all()
+    assert len(rowids) == 2
+    # "eta" may have the deleted sample's rowid: it must still get indexed.
+    assert queue.search_backlog(engine) == 1
+    everything = QueueFilter(status="all")
+    assert len(queue.snapshot(engine, everything, QueueSort(), ME)) == 2
+    assert len(queue.snapshot(engine, QueueFilter(status="all", text="zeta"), QueueSort(), ME)) == 0
+    eta = queue.snapshot(engine, QueueFilter(status="all", text="eta"), QueueSort(), ME)
+    assert list(eta) == [queue.rowids_of(engine, [new])[new]]
+
+
+def test_queue_index_matches_the_migration_and_needs_no_sort(world: World) -> None:
+    """The default order is a plain scan of ix_sample_queue: no sort step, no table reads."""
+    with world.engine.connect() as conn:
+        columns = [row[2] for row in conn.exec_driver_sql("PRAGMA index_info('ix_sample_queue')")]
+    assert tuple(columns) == queue.QUEUE_INDEX_COLUMNS
+    for filter in (
+        QueueFilter(),
+        QueueFilter(language="fr", model="a", signal="copied", score_min=0.2),
+        QueueFilter(status="all", batch_id=world.second_batch, variant="A"),
+    ):
+        for descending in (False, True):
+            sql, params = queue._queue_sql(filter, QueueSort(descending=descending), ME)
+            with world.engine.connect() as conn:
+                plan = " | ".join(
+                    row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+                )
+            assert "SCAN s USING COVERING INDEX ix_sample_queue" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan

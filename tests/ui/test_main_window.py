@@ -1,0 +1,253 @@
+"""The review workstation driven as a reviewer drives it: keys, clicks, a store on disk."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine, select
+
+from redline.review.service import ReviewService
+from redline.review.types import Verdict
+from redline.settings import Settings
+from redline.store.models import Review, ReviewHistory
+from redline.ui.widgets.main_window import MainWindow
+
+from .conftest import MakeWindow
+
+
+def _shown(window: MainWindow) -> uuid.UUID | None:
+    return window.current.detail.id if window.current is not None else None
+
+
+def _press(
+    qtbot: QtBot,
+    window: MainWindow,
+    key: Qt.Key,
+    mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    widget = window.focusWidget() or window
+    qtbot.keyClick(widget, key, mods)
+
+
+def test_window_opens_on_the_first_unreviewed_sample(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    assert _shown(window) == sample_ids[0]
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "0 of 25 reviewed in this batch")
+    assert window.reviewer_label.text() == "Reviewing as Ada"
+    assert "question" not in window.sample_view.output.toPlainText()
+    assert window.queue_view.hasFocus() or window.focusWidget() is window.queue_view
+
+
+CORRECTION = "Open Settings, then Security, and click Reset password."
+
+
+def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    window = make_window()
+    expected: dict[uuid.UUID, tuple[Verdict, int]] = {}
+    for i in range(20):
+        assert _shown(window) == sample_ids[i]
+        verdict = Verdict.BAD if i % 3 == 0 else Verdict.GOOD
+        rating = 1 + i % 5
+        _press(qtbot, window, Qt.Key.Key_B if verdict == Verdict.BAD else Qt.Key.Key_G)
+        _press(qtbot, window, Qt.Key(Qt.Key.Key_0 + rating))
+        assert window.review_panel.verdict() == verdict
+        assert window.review_panel.rating() == rating
+        with qtbot.waitSignal(window.sample_shown, timeout=5_000) as shown:
+            _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert shown.args == [sample_ids[i + 1]]
+        expected[sample_ids[i]] = (verdict, rating)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "20 of 25 reviewed in this batch")
+
+    # Correct the 21st: B, 2, E, replace the output, watch the diff, submit from the editor.
+    _press(qtbot, window, Qt.Key.Key_B)
+    _press(qtbot, window, Qt.Key.Key_2)
+    _press(qtbot, window, Qt.Key.Key_E)
+    editor = window.review_panel.correction_edit
+    qtbot.waitUntil(editor.hasFocus)
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, CORRECTION)
+    assert editor.toPlainText() == CORRECTION
+    assert window.review_panel.verdict() == Verdict.BAD  # typing "B"/"E" changed nothing
+    diff = window.review_panel.diff_view
+    qtbot.waitUntil(lambda: any(s.kind == "insert" for s in diff.segments))
+    assert any(s.kind == "delete" and "reset" in s.text for s in diff.segments)
+    assert "Security" in diff.toPlainText()
+    with qtbot.waitSignal(window.sample_shown) as shown:
+        qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert shown.args == [sample_ids[21]]
+    expected[sample_ids[20]] = (Verdict.BAD, 2)
+
+    # Review the 22nd, then undo it: the window goes back to it, empty again.
+    qtbot.waitUntil(lambda: window.focusWidget() is window.queue_view)
+    _press(qtbot, window, Qt.Key.Key_G)
+    _press(qtbot, window, Qt.Key.Key_5)
+    with qtbot.waitSignal(window.sample_shown):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.sample_shown) as shown:
+        _press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert shown.args == [sample_ids[21]]
+    assert window.review_panel.verdict() is None
+    qtbot.waitUntil(lambda: window.progress_label.text() == "21 of 25 reviewed in this batch")
+    window.close()
+
+    # Everything is in the store ...
+    with engine.connect() as conn:
+        reviews = {r.sample_id: r for r in conn.execute(select(Review)).all()}
+        undone = (
+            conn.execute(select(ReviewHistory.sample_id).where(ReviewHistory.reason == "undo"))
+            .scalars()
+            .all()
+        )
+    assert {sid: (Verdict(r.verdict), r.rating) for sid, r in reviews.items()} == expected
+    assert reviews[sample_ids[20]].correction == CORRECTION
+    assert all(r.correction is None for sid, r in reviews.items() if sid != sample_ids[20])
+    assert all(r.reviewer == "Ada" and r.device == "test-laptop" for r in reviews.values())
+    assert sum(r.time_spent_ms for r in reviews.values()) > 0
+    assert undone == [sample_ids[21]]
+
+    # ... and a new window on the same store shows it.
+    again = make_window()
+    qtbot.waitUntil(lambda: again.queue_model.rowCount() == 4)  # the unreviewed ones
+    assert _shown(again) == sample_ids[21]
+    with qtbot.waitSignal(again.queue_loaded):
+        again.filter_bar.set_status("all")
+    assert again.queue_model.rowCount() == 25
+    row = again.queue_model.row_of_rowid(again.queue_model.rowid_at(20) or -1)
+    assert row == 20
+    with qtbot.waitSignal(again.sample_shown) as shown:
+        again.queue_view.setCurrentIndex(again.queue_model.index(20, 0))
+    assert shown.args == [sample_ids[20]]
+    assert again.review_panel.verdict() == Verdict.BAD
+    assert again.review_panel.rating() == 2
+    assert again.review_panel.correction() == CORRECTION
+    assert any(s.kind == "insert" for s in again.review_panel.diff_view.segments)
+    assert again.queue_model.row_at(20).verdict == Verdict.BAD  # type: ignore[union-attr]
+
+
+def test_typing_g_in_the_note_does_not_set_the_verdict(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    _press(qtbot, window, Qt.Key.Key_N)
+    note = window.review_panel.note_edit
+    qtbot.waitUntil(note.hasFocus)
+    qtbot.keyClicks(note, "good grief, j k 5")
+    assert note.toPlainText() == "good grief, j k 5"
+    assert window.review_panel.verdict() is None
+    assert window.review_panel.rating() is None
+    assert _shown(window) == sample_ids[0]
+    # Escape leaves the field; then G is a verdict again.
+    _press(qtbot, window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(window.queue_view.hasFocus)
+    _press(qtbot, window, Qt.Key.Key_G)
+    assert window.review_panel.verdict() == Verdict.GOOD
+
+
+def test_search_field_typing_does_not_trigger_shortcuts(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    _press(qtbot, window, Qt.Key.Key_Slash)
+    search = window.filter_bar.search_edit
+    qtbot.waitUntil(search.hasFocus)
+    with qtbot.waitSignal(window.queue_loaded, timeout=5_000):
+        qtbot.keyClicks(search, "ticket 7")
+    assert search.text() == "ticket 7"
+    assert window.review_panel.verdict() is None
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() >= 1)
+    assert all(
+        "ticket 7" in (window.queue_model.row_at(r).input_preview)  # type: ignore[union-attr]
+        for r in range(window.queue_model.rowCount())
+    )
+
+
+def test_a_draft_is_restored_in_a_new_window(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine,
+    reviewer: Settings,
+) -> None:  # fmt: skip
+    window = make_window()
+    _press(qtbot, window, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: _shown(window) == sample_ids[1])
+    _press(qtbot, window, Qt.Key.Key_U)
+    _press(qtbot, window, Qt.Key.Key_3)
+    _press(qtbot, window, Qt.Key.Key_F)
+    _press(qtbot, window, Qt.Key.Key_N)
+    qtbot.keyClicks(window.review_panel.note_edit, "needs a lead's eye")
+    # Destroyed before the autosave timer fired and without a submit.
+    window.close()
+    service = ReviewService(engine, reviewer="Ada", device="x")
+    draft = service.load_draft(sample_ids[1])
+    assert draft is not None
+    assert service.current_review(sample_ids[1]) is None
+
+    again = make_window()
+    assert _shown(again) == sample_ids[0]
+    with qtbot.waitSignal(again.sample_shown):
+        _press(qtbot, again, Qt.Key.Key_J)
+    panel = again.review_panel
+    assert panel.verdict() == Verdict.UNSURE
+    assert panel.rating() == 3
+    assert panel.flag_box.isChecked()
+    assert panel.note_edit.toPlainText() == "needs a lead's eye"
+    assert panel.draft_label.text() == "Draft restored"
+
+
+def test_autosave_writes_the_draft_while_reviewing(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    window = make_window()
+    with qtbot.waitSignal(window.draft_saved, timeout=5_000) as saved:
+        _press(qtbot, window, Qt.Key.Key_G)
+    assert saved.args == [sample_ids[0]]
+    assert window.review_panel.draft_label.text() == "Draft saved"
+    draft = ReviewService(engine, reviewer="Ada", device="x").load_draft(sample_ids[0])
+    assert draft is not None
+    assert draft.verdict == Verdict.GOOD
+
+
+def test_submit_needs_a_verdict_and_navigation_keys_move(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    with qtbot.assertNotEmitted(window.review_submitted, wait=100):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "verdict" in window.statusBar().currentMessage()
+    for key, index in ((Qt.Key.Key_J, 1), (Qt.Key.Key_J, 2), (Qt.Key.Key_K, 1), (Qt.Key.Key_S, 2)):
+        with qtbot.waitSignal(window.sample_shown) as shown:
+            _press(qtbot, window, key)
+        assert shown.args == [sample_ids[index]]
+
+
+def test_cheat_sheet_opens_from_question_mark(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], monkeypatch: object
+) -> None:
+    from redline.ui.dialogs.shortcuts import ShortcutsDialog
+
+    opened: list[object] = []
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(ShortcutsDialog, "ask", classmethod(lambda cls, parent=None: opened.append(parent)))
+    try:
+        window = make_window()
+        _press(qtbot, window, Qt.Key.Key_Question)
+    finally:
+        mp.undo()
+    assert opened == [window]
+
+
+def test_empty_store_shows_the_empty_state(
+    qtbot: QtBot, make_window: MakeWindow, store_path: Path
+) -> None:
+    window = make_window()
+    assert window.queue_model.rowCount() == 0
+    assert window.sample_view.empty_label.isVisibleTo(window.sample_view)
+    assert not window.review_panel.isEnabled()
