@@ -507,8 +507,9 @@ class _Chunk:
 class _ChunkWriter:
     """Commits chunks on a thread of its own while the next chunk is parsed.
 
-    SQLite releases the GIL while it inserts and maintains indexes, so parsing on one
-    core and writing on the other roughly halves an import. Each chunk is one
+    SQLite releases the GIL while it inserts and maintains indexes, so part of the
+    writing overlaps the parsing of the next chunk (less than hoped: the writer needs
+    the GIL back to bind every row, see the issue notes on import speed). Each chunk is one
     transaction with the batch's counters and resume line, as before; at most two
     chunks wait, so memory stays bounded. An error in the writer surfaces in the
     importer at the next put() or at the end.
