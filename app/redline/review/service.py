@@ -74,40 +74,34 @@ class _Action:
 
 
 def _state(review: Review) -> ReviewState:
-    return ReviewState(
-        id=review.id,
-        sample_id=review.sample_id,
-        reviewer=review.reviewer,
-        verdict=None if review.verdict is None else Verdict(review.verdict),
-        rating=review.rating,
-        categories=tuple(review.categories),
-        note=review.note,
-        correction=review.correction,
-        flagged=review.flagged,
-        time_spent_ms=review.time_spent_ms,
-        revision=review.revision,
-        updated_at=review.updated_at,
-        device=review.device,
-    )
+    return _state_of(review, id=review.id, updated_at=review.updated_at)
 
 
 def _history_state(entry: ReviewHistory) -> ReviewState:
-    return ReviewState(
+    return _state_of(
+        entry,
         id=entry.review_id,
-        sample_id=entry.sample_id,
-        reviewer=entry.reviewer,
-        verdict=None if entry.verdict is None else Verdict(entry.verdict),
-        rating=entry.rating,
-        categories=tuple(entry.categories),
-        note=entry.note,
-        correction=entry.correction,
-        flagged=entry.flagged,
-        time_spent_ms=entry.time_spent_ms,
-        revision=entry.revision,
         updated_at=entry.review_updated_at,
         reason=entry.reason,
-        device=entry.device,
         history_id=entry.id,
+    )
+
+
+def _state_of(row: Review | ReviewHistory, **identity: Any) -> ReviewState:
+    """The review fields a current review and a kept revision share, plus their identity."""
+    return ReviewState(
+        sample_id=row.sample_id,
+        reviewer=row.reviewer,
+        verdict=None if row.verdict is None else Verdict(row.verdict),
+        rating=row.rating,
+        categories=tuple(row.categories),
+        note=row.note,
+        correction=row.correction,
+        flagged=row.flagged,
+        time_spent_ms=row.time_spent_ms,
+        revision=row.revision,
+        device=row.device,
+        **identity,
     )
 
 

@@ -195,7 +195,22 @@ class Sample(SyncedMixin, Base):
     inclusion_prob: Mapped[float] = mapped_column(Float, default=1.0)
 
 
-class Review(SyncedMixin, Base):
+class ReviewFields:
+    """What a reviewer says about a sample: the current review and each kept revision."""
+
+    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    correction: Mapped[str | None] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
+    device: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Review(ReviewFields, SyncedMixin, Base):
     """One reviewer's current judgment of one sample; older revisions go to ReviewHistory."""
 
     __tablename__ = "review"
@@ -206,37 +221,17 @@ class Review(SyncedMixin, Base):
         Index("ix_review_reviewer_updated", "reviewer", "updated_at"),
     )
 
-    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), index=True)
-    reviewer: Mapped[str] = mapped_column(String(200))
-    verdict: Mapped[str | None] = mapped_column(String(10))
-    rating: Mapped[int | None] = mapped_column(Integer)
-    categories: Mapped[list[str]] = mapped_column(default=list)
-    note: Mapped[str] = mapped_column(Text, default="")
-    correction: Mapped[str | None] = mapped_column(Text)
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
-    time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
-    device: Mapped[str] = mapped_column(String(200), default="")
     # An adjudicated review is a lead's final word on a disputed sample.
     adjudicated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ReviewHistory(SyncedMixin, Base):
+class ReviewHistory(ReviewFields, SyncedMixin, Base):
     """A previous revision of a review, kept forever (edits, undone submits, lost conflicts)."""
 
     __tablename__ = "review_history"
     __table_args__ = (UniqueConstraint("review_id", "revision", "device", "reason"),)
 
     review_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), index=True)
-    reviewer: Mapped[str] = mapped_column(String(200))
-    verdict: Mapped[str | None] = mapped_column(String(10))
-    rating: Mapped[int | None] = mapped_column(Integer)
-    categories: Mapped[list[str]] = mapped_column(default=list)
-    note: Mapped[str] = mapped_column(Text, default="")
-    correction: Mapped[str | None] = mapped_column(Text)
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
-    time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
-    device: Mapped[str] = mapped_column(String(200), default="")
     review_updated_at: Mapped[datetime]
     # Why this revision was set aside: "edit", "undo", "conflict".
     reason: Mapped[str] = mapped_column(String(20), default="edit")
