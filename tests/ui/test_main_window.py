@@ -251,3 +251,35 @@ def test_empty_store_shows_the_empty_state(
     assert window.queue_model.rowCount() == 0
     assert window.sample_view.empty_label.isVisibleTo(window.sample_view)
     assert not window.review_panel.isEnabled()
+
+
+def test_signal_variant_and_batch_filters_narrow_the_queue(
+    qtbot: QtBot, make_window: MakeWindow, engine: Engine, sample_ids: list[uuid.UUID]
+) -> None:
+    from sqlalchemy import update
+
+    from redline.store.models import Sample
+
+    from .conftest import add_batch, add_samples
+
+    second = add_batch(engine, source="billing-bot")
+    later = add_samples(engine, 5, second)
+    with engine.begin() as conn:
+        conn.execute(update(Sample).where(Sample.id.in_(later[:2])).values(variant="B"))
+    window = make_window()
+    bar = window.filter_bar
+    qtbot.waitUntil(lambda: bar.batch_combo.count() == 3 and bar.variant_combo.count() == 2)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 30)
+
+    # Thumbs down on every 7th sample of each batch: 0, 7, 14, 21 and the second batch's 0.
+    bar.signal_combo.setCurrentIndex(bar.signal_combo.findData("thumbs_down"))
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 5)
+    bar.batch_combo.setCurrentIndex(bar.batch_combo.findData(str(second)))
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1)
+    qtbot.waitUntil(lambda: _shown(window) == later[0])
+
+    bar.signal_combo.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 5)
+    bar.variant_combo.setCurrentIndex(1)
+    assert "B" in bar.variant_combo.currentText()
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 2)

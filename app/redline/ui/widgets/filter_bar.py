@@ -1,16 +1,19 @@
-"""The queue's filters: status, prompt version, model, language, score band, search."""
+"""The queue's filters: status, prompt version, model, language, variant, score band,
+implicit signal, batch, and search."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
 
 from redline.review.types import QueueFilter, QueueStatus
-from redline.store.queries import CountRow, StoreStats
+from redline.review.types import Signal as ImplicitSignal
+from redline.store.queries import BatchInfo, CountRow, StoreStats
 
-__all__ = ["SCORE_BANDS", "STATUSES", "FilterBar"]
+__all__ = ["SCORE_BANDS", "SIGNALS", "STATUSES", "FilterBar"]
 
 STATUSES: tuple[tuple[QueueStatus, str], ...] = (
     ("unreviewed", "Unreviewed"),
@@ -24,6 +27,14 @@ SCORE_BANDS: tuple[tuple[str, float | None, float | None], ...] = (
     ("Low (< 0.3)", None, 0.3),
     ("Middle (0.3–0.7)", 0.3, 0.7),
     ("High (≥ 0.7)", 0.7, None),
+)
+SIGNALS: tuple[tuple[ImplicitSignal | None, str], ...] = (
+    (None, "Any signal"),
+    ("thumbs_down", "Thumbs down"),
+    ("thumbs_up", "Thumbs up"),
+    ("edited", "Edited by the user"),
+    ("follow_up", "Had a follow-up"),
+    ("copied", "Copied by the user"),
 )
 SEARCH_DEBOUNCE_MS = 300
 
@@ -61,18 +72,25 @@ class FilterBar(QWidget):
         self.score_combo.setObjectName("scoreFilter")
         for text, low, high in SCORE_BANDS:
             self.score_combo.addItem(text, (low, high))
+        self.variant_combo = QComboBox()
+        self.variant_combo.setObjectName("variantFilter")
+        self.signal_combo = QComboBox()
+        self.signal_combo.setObjectName("signalFilter")
+        for signal, text in SIGNALS:
+            self.signal_combo.addItem(text, signal)
+        self.batch_combo = QComboBox()
+        self.batch_combo.setObjectName("batchFilter")
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("searchField")
         self.search_edit.setPlaceholderText("Search input, output, corrections  ( / )")
         self.search_edit.setClearButtonEnabled(True)
         self.set_options(None)
 
-        for combo in (self.status_combo, self.prompt_combo, self.model_combo, self.language_combo):
+        for combo in self.combos():
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(8)
-        self.score_combo.setMinimumContentsLength(8)
         for combo in self.combos():
             combo.currentIndexChanged.connect(self._emit)
 
@@ -98,6 +116,12 @@ class FilterBar(QWidget):
         layout.addWidget(self.language_combo, 2, 3)
         layout.addWidget(_label("Score"), 3, 0)
         layout.addWidget(self.score_combo, 3, 1)
+        layout.addWidget(_label("Variant"), 3, 2)
+        layout.addWidget(self.variant_combo, 3, 3)
+        layout.addWidget(_label("Signal"), 4, 0)
+        layout.addWidget(self.signal_combo, 4, 1)
+        layout.addWidget(_label("Batch"), 4, 2)
+        layout.addWidget(self.batch_combo, 4, 3)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
 
@@ -108,10 +132,15 @@ class FilterBar(QWidget):
             self.model_combo,
             self.language_combo,
             self.score_combo,
+            self.variant_combo,
+            self.signal_combo,
+            self.batch_combo,
         )
 
-    def set_options(self, stats: StoreStats | None) -> None:
-        """Fill the prompt, model and language choices from the store's breakdowns.
+    def set_options(
+        self, stats: StoreStats | None, batches: tuple[BatchInfo, ...] | list[BatchInfo] = ()
+    ) -> None:
+        """Fill the prompt, model, language, variant and batch choices from the store.
 
         The current choices are kept when they still exist.
         """
@@ -120,6 +149,16 @@ class FilterBar(QWidget):
             self._fill(self.prompt_combo, "Any prompt", stats.by_prompt if stats else ())
             self._fill(self.model_combo, "Any model", stats.by_model if stats else ())
             self._fill(self.language_combo, "Any language", stats.by_language if stats else ())
+            self._fill(self.variant_combo, "Any variant", stats.by_variant if stats else ())
+            current = self.batch_combo.currentData()
+            self.batch_combo.clear()
+            self.batch_combo.addItem("Any batch", None)
+            for batch in batches:
+                # As text: findData cannot compare Python objects (UUIDs) held in QVariants.
+                self.batch_combo.addItem(
+                    f"{batch.short_id} · {batch.source}  ({batch.imported:,})", str(batch.id)
+                )
+            self.batch_combo.setCurrentIndex(max(0, self.batch_combo.findData(current)))
         finally:
             self._updating = False
 
@@ -141,6 +180,8 @@ class FilterBar(QWidget):
         prompt: Any = self.prompt_combo.currentData()
         model: Any = self.model_combo.currentData()
         language: Any = self.language_combo.currentData()
+        variant: Any = self.variant_combo.currentData()
+        batch: str | None = self.batch_combo.currentData()
         low, high = self.score_combo.currentData()
         return QueueFilter(
             status=status,
@@ -148,8 +189,11 @@ class FilterBar(QWidget):
             prompt_version=prompt[1] if prompt else None,
             model=model[0] if model else None,
             language=language[0] if language else None,
+            variant=variant[0] if variant else None,
             score_min=low,
             score_max=high,
+            signal=self.signal_combo.currentData(),
+            batch_id=uuid.UUID(batch) if batch else None,
             text=self.search_edit.text().strip(),
         )
 

@@ -40,7 +40,7 @@ from redline.review.types import (
     Verdict,
 )
 from redline.settings import Settings
-from redline.store.queries import StoreStats, store_stats
+from redline.store.queries import BatchInfo, StoreStats, list_batches, store_stats
 from redline.ui.actions import build_actions, build_menus
 from redline.ui.changes import ChangeHub
 from redline.ui.dialogs.errors import ErrorDialog
@@ -75,6 +75,11 @@ def _load_sample(service: ReviewService, sample_id: uuid.UUID) -> LoadedSample:
 
 def _submit(service: ReviewService, review: ReviewInput) -> Changes:
     return service.submit(review)
+
+
+def _filter_options(engine: Engine) -> tuple[StoreStats, list[BatchInfo]]:
+    """What the filter bar offers: the store's breakdowns and its batches."""
+    return store_stats(engine), list_batches(engine)
 
 
 class MainWindow(QMainWindow):
@@ -288,12 +293,12 @@ class MainWindow(QMainWindow):
         return index.row() if index.isValid() else -1
 
     def _load_filter_options(self) -> None:
-        task = self.runner.submit(store_stats, self.engine, key="filter-options")
-        task.signals.succeeded.connect(self._on_store_stats)
+        task = self.runner.submit(_filter_options, self.engine, key="filter-options")
+        task.signals.succeeded.connect(self._on_filter_options)
         task.signals.failed.connect(self._on_task_failed)
 
-    def _on_store_stats(self, stats: StoreStats) -> None:
-        self.filter_bar.set_options(stats)
+    def _on_filter_options(self, options: tuple[StoreStats, list[BatchInfo]]) -> None:
+        self.filter_bar.set_options(*options)
 
     def _index_for_search(self) -> None:
         # Samples imported since the last run are not searchable until indexed; do it in
