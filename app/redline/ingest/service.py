@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -326,19 +326,11 @@ def _set_status(engine: Engine, batch_id: Any, status: BatchStatus, message: str
 
 def _already_imported(batch: Batch) -> ImportReport:
     """This run added nothing: the same file was imported completely before."""
-    return ImportReport(
-        batch_id=batch.id,
-        source=batch.source,
-        file_name=batch.file_name,
-        format=batch.format,
-        shape=batch.shape,
-        status=batch.status,
-        records_read=batch.records_read,
+    report = _report_of(batch)
+    return replace(
+        report,
         imported=0,
         duplicates=batch.rows_imported + batch.rows_duplicate,
-        bad=batch.rows_bad,
-        not_sampled=batch.rows_not_sampled,
-        mapping=dict(batch.mapping),
         message=f"already imported completely as batch {batch.id}: nothing was added",
     )
 
@@ -347,6 +339,11 @@ def _report(engine: Engine, batch_id: Any, *, resumed: bool) -> ImportReport:
     problems = tuple(first_problems(engine, batch_id))
     with session_scope(engine) as session:
         batch = session.get_one(Batch, batch_id)
+    return replace(_report_of(batch), resumed=resumed, problems=problems)
+
+
+def _report_of(batch: Batch) -> ImportReport:
+    """The report a batch's counters tell."""
     return ImportReport(
         batch_id=batch.id,
         source=batch.source,
@@ -359,9 +356,7 @@ def _report(engine: Engine, batch_id: Any, *, resumed: bool) -> ImportReport:
         duplicates=batch.rows_duplicate,
         bad=batch.rows_bad,
         not_sampled=batch.rows_not_sampled,
-        resumed=resumed,
         mapping=dict(batch.mapping),
-        problems=problems,
         message=batch.message,
     )
 
