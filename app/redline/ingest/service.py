@@ -143,8 +143,18 @@ class _MappedStream:
             return Problem(record.line, str(exc), _excerpt(record.raw))
 
 
-def _detect(path: Path, kind: FileKind) -> tuple[str, dict[str, str], list[str]]:
-    """Shape, detected mapping, and the first problems when no record could be read."""
+@dataclass(frozen=True)
+class _Detection:
+    shape: str
+    mapping: dict[str, str]
+    fields: list[str]
+    """The first readable record's field names (for a message when no mapping fits)."""
+    problems: list[str]
+    """The first problems, when no record could be read at all."""
+
+
+def _detect(path: Path, kind: FileKind) -> _Detection:
+    """Shape and mapping from the first records, read once."""
     good: list[dict[str, Any]] = []
     problems: list[str] = []
     with _open_records(path, kind) as opened:
@@ -159,7 +169,8 @@ def _detect(path: Path, kind: FileKind) -> tuple[str, dict[str, str], list[str]]
         except TruncatedFileError as exc:
             problems.append(f"line {exc.line + 1}: the file is truncated ({exc.detail})")
     detected = detect_mapping(good)
-    return detected.shape, detected.mapping, problems if not good else []
+    fields = list(good[0]) if good else []
+    return _Detection(detected.shape, detected.mapping, fields, problems if not good else [])
 
 
 def _require(mapping: dict[str, str], shape: str, path: Path, fields: list[str]) -> None:
@@ -177,17 +188,6 @@ def _require(mapping: dict[str, str], shape: str, path: Path, fields: list[str])
             where=str(path),
             hint=" ".join(f"--map {name}=FIELD" for name in missing),
         )
-
-
-def _field_names(path: Path, kind: FileKind) -> list[str]:
-    with _open_records(path, kind) as opened:
-        try:
-            for record in opened.records:
-                if record.value is not None:
-                    return list(record.value)
-        except TruncatedFileError:
-            pass
-    return []
 
 
 def import_file(
@@ -229,17 +229,18 @@ def import_file(
     rule = sampling or SamplingRule()
     sha = file_sha256(path, progress)
 
-    shape, detected, detect_problems = _detect(path, kind)
-    if detect_problems:
+    detection = _detect(path, kind)
+    shape, detected = detection.shape, detection.mapping
+    if detection.problems:
         raise RedlineError(
-            "no record in the first lines could be read: " + "; ".join(detect_problems),
+            "no record in the first lines could be read: " + "; ".join(detection.problems),
             where=str(path),
         )
     with session_scope(engine) as session:
         saved = session.get(SourceMapping, source)
         base = merge(detected, saved.mapping) if saved else detected
         final_mapping = merge(base, mapping or {})
-        _require(final_mapping, shape, path, _field_names(path, kind))
+        _require(final_mapping, shape, path, detection.fields)
         if saved is None:
             session.add(SourceMapping(source=source, mapping=final_mapping))
         elif mapping:
