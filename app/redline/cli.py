@@ -8,6 +8,7 @@ with Ctrl+C.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -196,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo-if-empty", action="store_true", help="create the demo when the store is empty"
     )
+
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        for name, handler in module.register(commands, common).items():
+            if COMMANDS.get(name, handler) is not handler:
+                raise RuntimeError(f"{module_name} registers `{name}`, which exists already")
+            COMMANDS[name] = handler
     return parser
 
 
@@ -507,7 +515,9 @@ def _print_table(
         print(fmt(row))
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+Handler = Callable[[argparse.Namespace], int]
+
+COMMANDS: dict[str, Handler] = {
     "import": cmd_import,
     "batches": cmd_batches,
     "problems": cmd_problems,
@@ -515,6 +525,21 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "gui": cmd_gui,
 }
+
+# Each feature's commands live in their own module under `redline.commands`, with
+# `register(commands, common) -> {name: handler}`: `commands` is the subparsers object,
+# `common` the parent parser with the global options (pass it as `parents=[common]`).
+# Helpers for them (TerminalProgress, cancel_on_interrupt, open_store, print_table,
+# reviewer_name, fmt_count) are the public names of this module.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+# Public names for the command modules (see COMMAND_MODULES).
+fmt_count = _n
+store_path = _store_path
+open_store = _open_store
+reviewer_name = _reviewer_name
+print_table = _print_table
 
 
 # --------------------------------------------------------------------------- main

@@ -283,3 +283,21 @@ def test_signal_variant_and_batch_filters_narrow_the_queue(
     bar.variant_combo.setCurrentIndex(1)
     assert "B" in bar.variant_combo.currentText()
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 2)
+
+
+def test_a_selection_from_another_workspace_shows_exactly_those_samples(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
+    chosen = frozenset(sample_ids[3:6])
+    with qtbot.waitSignal(window.queue_loaded, timeout=5_000):
+        window.show_selection(chosen, "three disputed samples")
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 3)
+    assert window.tabs.currentIndex() == 0
+    label = window.filter_bar.selection_label
+    assert label.isVisibleTo(window) and "three disputed samples" in label.text()
+    qtbot.waitUntil(lambda: _shown(window) == sample_ids[3])
+    qtbot.mouseClick(window.filter_bar.selection_clear, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
+    assert not label.isVisibleTo(window)

@@ -171,6 +171,10 @@ def _where(
             clauses.append(_SIGNAL_SQL[filter.signal].format(s=s))
         except KeyError:
             raise ValueError(f"unknown signal {filter.signal!r}") from None
+    if filter.sample_ids is not None:
+        # One JSON parameter, not thousands of bound variables (SQLite caps those).
+        clauses.append("s.id IN (SELECT value FROM json_each(:sample_ids))")
+        params["sample_ids"] = json.dumps(sorted(i.hex for i in filter.sample_ids))
     query = fts_query(filter.text)
     if query:
         clauses.append(f"s.rowid IN ({_MATCHES})")

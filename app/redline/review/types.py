@@ -152,6 +152,10 @@ class QueueFilter:
     text: str = ""
     # Exact prompt name, for "name vN" filters (prompt_version alone matches any name).
     prompt_name: str | None = None
+    # An explicit selection from another workspace ("the 212 bad reviews of non-English
+    # inputs" in patterns, a drifted slice): only these samples, described by the label.
+    sample_ids: frozenset[uuid.UUID] | None = None
+    selection_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

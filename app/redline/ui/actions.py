@@ -28,7 +28,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ACTIONS", "MENUS", "ActionSpec", "build_actions", "build_menus", "is_typing"]
+from redline.ui.workspaces import WORKSPACES
+
+# The actions that act on the sample in the review tab: off while another tab shows.
+REVIEW_MENUS = ("Review", "Navigate")
+
+__all__ = [
+    "ACTIONS",
+    "MENUS",
+    "REVIEW_MENUS",
+    "ActionSpec",
+    "build_actions",
+    "build_menus",
+    "is_typing",
+]
 
 MENUS = ("File", "Review", "Navigate", "View", "Help")
 
@@ -95,6 +108,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("review.undo", "&Undo last review", ("Ctrl+Z",), "Review", "undo_review"),
     ActionSpec("review.redo", "&Redo review", ("Ctrl+Shift+Z",), "Review", "redo_review"),
     ActionSpec("view.guidelines", "&Guidelines", ("Ctrl+G",), "View", "toggle_guidelines"),
+    ActionSpec("view.review", "&Review queue", ("Ctrl+1",), "View", "show_workspace",
+               ("review",)),
+    *(
+        ActionSpec(f"view.{w.key}", w.title, (f"Ctrl+{n}",), "View", "show_workspace", (w.key,))
+        for n, w in enumerate(WORKSPACES, start=2)
+    ),
     ActionSpec("help.shortcuts", "&Keyboard shortcuts", ("?",), "Help", "show_shortcuts"),
 )  # fmt: skip
 

@@ -7,7 +7,15 @@ import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QWidget,
+)
 
 from redline.review.types import QueueFilter, QueueStatus
 from redline.review.types import Signal as ImplicitSignal
@@ -84,6 +92,18 @@ class FilterBar(QWidget):
         self.search_edit.setObjectName("searchField")
         self.search_edit.setPlaceholderText("Search input, output, corrections  ( / )")
         self.search_edit.setClearButtonEnabled(True)
+        # A selection sent from another workspace (patterns, drift): shown as a chip.
+        self._selection: frozenset[uuid.UUID] | None = None
+        self._selection_label = ""
+        self.selection_label = QLabel("")
+        self.selection_label.setObjectName("selectionLabel")
+        self.selection_clear = QToolButton()
+        self.selection_clear.setObjectName("selectionClear")
+        self.selection_clear.setText("✕")
+        self.selection_clear.setToolTip("Show the whole queue again")
+        self.selection_clear.clicked.connect(self.clear_selection)
+        self.selection_label.hide()
+        self.selection_clear.hide()
         self.set_options(None)
 
         for combo in self.combos():
@@ -122,6 +142,10 @@ class FilterBar(QWidget):
         layout.addWidget(self.signal_combo, 4, 1)
         layout.addWidget(_label("Batch"), 4, 2)
         layout.addWidget(self.batch_combo, 4, 3)
+        selection = QHBoxLayout()
+        selection.addWidget(self.selection_label, 1)
+        selection.addWidget(self.selection_clear)
+        layout.addLayout(selection, 5, 0, 1, 4)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
 
@@ -195,7 +219,35 @@ class FilterBar(QWidget):
             signal=self.signal_combo.currentData(),
             batch_id=uuid.UUID(batch) if batch else None,
             text=self.search_edit.text().strip(),
+            sample_ids=self._selection,
+            selection_label=self._selection_label,
         )
+
+    def set_selection(self, sample_ids: frozenset[uuid.UUID], label: str) -> None:
+        """Restrict the queue to `sample_ids` (with every filter set to "any")."""
+        self._updating = True
+        try:
+            self.status_combo.setCurrentIndex(self.status_combo.findData("all"))
+            for combo in self.combos()[1:]:
+                combo.setCurrentIndex(0)
+            self.search_edit.clear()
+        finally:
+            self._updating = False
+        self._selection = sample_ids
+        self._selection_label = label
+        self.selection_label.setText(f"Showing {len(sample_ids):,} samples: {label}")
+        self.selection_label.show()
+        self.selection_clear.show()
+        self._emit()
+
+    def clear_selection(self) -> None:
+        if self._selection is None:
+            return
+        self._selection = None
+        self._selection_label = ""
+        self.selection_label.hide()
+        self.selection_clear.hide()
+        self._emit()
 
     def set_status(self, status: QueueStatus) -> None:
         self.status_combo.setCurrentIndex(self.status_combo.findData(status))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QTableView,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -41,7 +42,7 @@ from redline.review.types import (
 )
 from redline.settings import Settings
 from redline.store.queries import BatchInfo, StoreStats, list_batches, store_stats
-from redline.ui.actions import build_actions, build_menus
+from redline.ui.actions import ACTIONS, REVIEW_MENUS, build_actions, build_menus
 from redline.ui.changes import ChangeHub
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.dialogs.import_dialog import ImportDialog
@@ -52,6 +53,7 @@ from redline.ui.tasks import Task, TaskRunner
 from redline.ui.widgets.filter_bar import FilterBar
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.widgets.sample_view import SampleView
+from redline.ui.workspaces import WORKSPACES, WorkspaceContext, create_page
 
 __all__ = ["LoadedSample", "MainWindow"]
 
@@ -177,7 +179,24 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+
+        # -- workspaces: review first, the others built when first shown --
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("workspaceTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.splitter, "Review")
+        self.workspace_context = WorkspaceContext(
+            engine=engine,
+            settings=settings,
+            runner=self.runner,
+            hub=self.hub,
+            show_selection=self.show_selection,
+        )
+        self.workspace_pages: dict[str, QWidget] = {}
+        for spec in WORKSPACES:
+            self.tabs.addTab(QWidget(), spec.title)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.setCentralWidget(self.tabs)
 
         # -- guidelines (dock) --
         self.guidelines_view = QTextBrowser()
@@ -222,6 +241,53 @@ class MainWindow(QMainWindow):
         self.reload_queue()
         self._load_filter_options()
         self._index_for_search()
+
+    # ====================================================================== workspaces
+
+    def show_workspace(self, key: str) -> None:
+        """Bring the tab `key` ("review" or a `WorkspaceSpec.key`) to the front."""
+        if key == "review":
+            self.tabs.setCurrentIndex(0)
+            return
+        index = next(i for i, spec in enumerate(WORKSPACES, start=1) if spec.key == key)
+        self.tabs.setCurrentIndex(index)
+
+    def workspace_page(self, key: str) -> QWidget:
+        """The page of workspace `key`, built now if it was never shown."""
+        if key not in self.workspace_pages:
+            index, spec = next(
+                (i, spec) for i, spec in enumerate(WORKSPACES, start=1) if spec.key == key
+            )
+            page = create_page(spec, self.workspace_context)
+            self.workspace_pages[key] = page
+            placeholder = self.tabs.widget(index)
+            current = self.tabs.currentIndex()
+            self.tabs.blockSignals(True)
+            try:
+                self.tabs.removeTab(index)
+                self.tabs.insertTab(index, page, spec.title)
+                self.tabs.setCurrentIndex(current)
+            finally:
+                self.tabs.blockSignals(False)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        return self.workspace_pages[key]
+
+    def _on_tab_changed(self, index: int) -> None:
+        on_review = index == 0
+        for spec in ACTIONS:
+            if spec.menu in REVIEW_MENUS:
+                self.actions_by_id[spec.id].setEnabled(on_review)
+        if on_review:
+            self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        page = self.workspace_page(WORKSPACES[index - 1].key)
+        page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_selection(self, sample_ids: frozenset[uuid.UUID], label: str) -> None:
+        """Open the review queue on exactly `sample_ids` (sent by another workspace)."""
+        self.show_workspace("review")
+        self.filter_bar.set_selection(sample_ids, label)
 
     # ====================================================================== queue
 

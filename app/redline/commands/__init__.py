@@ -1,0 +1,1 @@
+"""Command-line commands of each feature (registered by `redline.cli.COMMAND_MODULES`)."""
