@@ -32,6 +32,8 @@ class WorkspaceContext:
 
     `show_selection(sample_ids, label)` switches to the review queue showing exactly
     those samples, with `label` saying what they are ("bad reviews of non-English inputs").
+    `show_workspace(key)` brings another workspace to the front and returns its page, so
+    a page can hand over ("open the threshold studio on this policy").
     """
 
     engine: Engine
@@ -39,6 +41,8 @@ class WorkspaceContext:
     runner: TaskRunner
     hub: ChangeHub
     show_selection: Callable[[frozenset[uuid.UUID], str], None]
+    # Bring another workspace to the front and return its page (drift → studio).
+    show_workspace: Callable[[str], QWidget]
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
             runner=self.runner,
             hub=self.hub,
             show_selection=self.show_selection,
+            show_workspace=self._bring_workspace,
         )
         self.workspace_pages: dict[str, QWidget] = {}
         for spec in WORKSPACES:
@@ -251,6 +252,10 @@ class MainWindow(QMainWindow):
             return
         index = next(i for i, spec in enumerate(WORKSPACES, start=1) if spec.key == key)
         self.tabs.setCurrentIndex(index)
+
+    def _bring_workspace(self, key: str) -> QWidget:
+        self.show_workspace(key)
+        return self.workspace_page(key)
 
     def workspace_page(self, key: str) -> QWidget:
         """The page of workspace `key`, built now if it was never shown."""
