@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -27,8 +28,11 @@ from typing_extensions import override
 from redline import __version__
 from redline.errors import RedlineError
 from redline.ingest.types import SAMPLING_HELP, ImportReport, SamplingRule
+from redline.logs import setup_logging
 from redline.progress import Cancelled, CancelToken
 from redline.settings import default_store_path
+
+log = logging.getLogger("redline.cli")
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -557,8 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     debug = bool(getattr(args, "debug", False))
     try:
+        setup_logging(debug=debug)
+        log.info("redline %s: %s", __version__, args.command)
         return COMMANDS[args.command](args)
     except RedlineError as exc:
+        log.warning("%s: %s", args.command, exc.one_line())
         print(f"redline: {exc.one_line()}", file=sys.stderr)
         if debug:
             traceback.print_exc()
@@ -572,6 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
+        log.error("unexpected error in %s", args.command, exc_info=exc)
         detail = (str(exc).strip().splitlines() or [""])[0][:300]
         print(
             f"redline: unexpected error: {type(exc).__name__}: {detail}"

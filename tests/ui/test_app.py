@@ -14,6 +14,7 @@ from redline.settings import load_settings
 from redline.ui import app as ui_app
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.dialogs.identity import IdentityDialog
+from redline.ui.dialogs.welcome import WelcomeDialog
 
 
 @pytest.fixture
@@ -29,12 +30,21 @@ def asked_name(monkeypatch: pytest.MonkeyPatch) -> list[QWidget | None]:
 
 
 def test_first_run_asks_the_reviewer_and_opens_the_window(
-    qtbot: QtBot, tmp_path: Path, asked_name: list[QWidget | None], no_leaked_widgets: None
+    qtbot: QtBot,
+    tmp_path: Path,
+    asked_name: list[QWidget | None],
+    no_leaked_widgets: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    welcomed: list[bool] = []
+    monkeypatch.setattr(
+        WelcomeDialog, "ask", classmethod(lambda cls, *a, **k: welcomed.append(True) or "empty")
+    )
     startup = ui_app.start_app(tmp_path / "new.sqlite", demo_if_empty=False)
     try:
         assert startup.exit_code == ui_app.EXIT_OK
         assert len(asked_name) == 1
+        assert welcomed == [True]
         settings = load_settings()
         assert settings.reviewer == "Grace Hopper"
         assert settings.device

@@ -8,9 +8,11 @@ check for CI and packaging (``QT_QPA_PLATFORM=offscreen redline gui --demo-if-em
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,19 +25,26 @@ from redline.errors import RedlineError
 from redline.review.service import ReviewService
 from redline.settings import Settings, data_dir, load_settings, save_settings
 from redline.store.local import open_local_store
+from redline.ui.actions import ACTIONS
+from redline.ui.crash import CrashHandler, install_crash_handler
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.dialogs.identity import IdentityDialog
-from redline.ui.resources import icon
+from redline.ui.dialogs.welcome import WelcomeChoice, WelcomeDialog
+from redline.ui.resources import app_icon
 from redline.ui.tasks import TaskRunner
 from redline.ui.theme import Theme, current_theme
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "Startup", "run_app", "start_app"]
+
+log = logging.getLogger("redline.app")
 
 EXIT_OK = 0
 EXIT_CANCELLED = 1
 EXIT_ERROR = 2
 DEMO_COUNT = 5_000
 DEMO_SEED = 7
+# The action that opens the team database connection (sync), offered by the welcome.
+CONNECT_ACTION = "file.connect"
 
 
 def application() -> QApplication:
@@ -53,7 +62,7 @@ def application() -> QApplication:
         except RedlineError:
             setting = "system"
         theme = Theme(app, setting=setting)
-    app.setWindowIcon(icon("redline", theme.tokens["accent"], size=64))
+    app.setWindowIcon(app_icon())
     return app
 
 
@@ -65,6 +74,7 @@ class Startup:
     window: Any = None
     engine: Engine | None = None
     settings: Settings = field(default_factory=Settings)
+    crash_handler: CrashHandler | None = None
 
 
 def _ensure_identity(settings: Settings, parent: QWidget | None) -> Settings | None:
@@ -80,6 +90,17 @@ def _ensure_identity(settings: Settings, parent: QWidget | None) -> Settings | N
     settings.device = settings.device or socket.gethostname()
     save_settings(settings)
     return settings
+
+
+def _welcome(settings: Settings) -> WelcomeChoice:
+    """The first-run welcome, once per user (an empty store later opens quietly)."""
+    if settings.extra.get("welcomed"):
+        return "empty"
+    can_connect = any(spec.id == CONNECT_ACTION for spec in ACTIONS)
+    choice = WelcomeDialog.ask(None, can_connect=can_connect)
+    settings.extra["welcomed"] = True
+    save_settings(settings)
+    return choice
 
 
 def _fill_demo(engine: Engine, *, count: int, parent: QWidget | None) -> None:
@@ -148,21 +169,52 @@ def start_app(
         engine.dispose()
         return Startup(EXIT_CANCELLED)
     settings = identity
-    if demo_if_empty:
-        try:
-            _reviewed, total = ReviewService(
-                engine, reviewer=settings.reviewer, device=settings.device
-            ).progress()
-            if total == 0:
+    choice: WelcomeChoice = "empty"
+    try:
+        _reviewed, total = ReviewService(
+            engine, reviewer=settings.reviewer, device=settings.device
+        ).progress()
+        if total == 0:
+            # `make run` asks for the demo outright; a first start asks the user.
+            choice = "demo" if demo_if_empty else _welcome(settings)
+            if choice == "demo":
                 _fill_demo(engine, count=demo_count, parent=None)
-        except Exception as exc:  # shown, then the app opens on whatever is there
-            ErrorDialog.ask(None, exc, title="Redline could not create the demo samples")
+    except Exception as exc:  # shown, then the app opens on whatever is there
+        ErrorDialog.ask(None, exc, title="Redline could not create the demo samples")
     from redline.ui.widgets.main_window import MainWindow
 
     window = MainWindow(engine, settings=settings, store_path=store_path)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    crash_handler = _install_crash_handler(window)
     window.show()
-    return Startup(EXIT_OK, window, engine, settings)
+    log.info("window open on %s as %s", store_path, settings.reviewer)
+    if choice == "import":
+        QTimer.singleShot(0, window.import_file)
+    elif choice == "connect":
+        QTimer.singleShot(0, window.actions_by_id[CONNECT_ACTION].trigger)
+    return Startup(EXIT_OK, window, engine, settings, crash_handler)
+
+
+def _install_crash_handler(window: Any) -> CrashHandler:
+    """Unexpected errors show the crash dialog over `window`, after saving the draft.
+
+    The previous hooks come back when the window goes (tests open many windows).
+    """
+
+    def save_work() -> None:
+        window.review_panel.flush_draft()
+        window.runner.wait_for_writes()
+
+    handler = CrashHandler(lambda: window, before_dialog=save_work)
+    previous = (sys.excepthook, threading.excepthook)
+    install_crash_handler(handler)
+
+    def restore() -> None:
+        sys.excepthook, threading.excepthook = previous
+
+    window.destroyed.connect(restore)
+    handler.setParent(window)
+    return handler
 
 
 def _smoke_wait(startup: Startup, timeout_ms: int = 60_000) -> int:

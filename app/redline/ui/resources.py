@@ -20,6 +20,7 @@ from PySide6.QtSvg import QSvgRenderer
 from redline.errors import RedlineError
 
 __all__ = [
+    "app_icon",
     "guidelines_text",
     "icon",
     "load_tokens",
@@ -102,6 +103,17 @@ def icon(name: str, color: str, *, size: int = 24) -> QIcon:
         painter.end()
         pixmap.setDevicePixelRatio(scale)
         result.addPixmap(pixmap)
+    return result
+
+
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The application icon (window, task bar, dock) from its pre-rendered PNG sizes."""
+    result = QIcon()
+    for size in APP_ICON_SIZES:
+        result.addFile(str(resource_path("icons", "app", f"redline-{size}.png")), QSize(size, size))
     return result
 
 
