@@ -167,3 +167,9 @@ deps-report:
 	  echo "$$set needs: $$pkgs"; \
 	  echo "$$set missing: $${missing[*]:-(nothing)}"; \
 	done
+
+.PHONY: screenshots
+# docs/screenshot-*.png from a fresh demo store, under Xvfb (offscreen without it).
+# SCREENSHOTS_ARGS='--only settings,welcome' writes only those.
+screenshots: venv
+	"$(VENV_PY)" packaging/screenshots.py $(SCREENSHOTS_ARGS)

@@ -179,6 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--sample", metavar="RULE", default="all", help=f"sampling: {SAMPLING_HELP}")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed (default 0)")
+    p.add_argument(
+        "--with",
+        dest="with_files",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a file joined with FILE: an OpenAI Batch input file with its output file",
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the recognised shape, the mapping and the first records; write nothing",
+    )
 
     commands.add_parser("batches", parents=[common], help="list imports")
 
@@ -319,6 +333,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise RedlineError("this is a directory, not a file", where=str(path))
     rule = SamplingRule.parse(args.sample, seed=args.seed)
     mapping = parse_overrides(args.map)
+    if args.explain:
+        from redline.ingest.explain import explain_command
+
+        return explain_command(path, _store_path(args), args.source, mapping, args.with_files)
     engine = _open_store(args, create=True)
     progress = TerminalProgress(sys.stderr)
     source = args.source or default_source(path)
@@ -333,6 +351,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 sampling=rule,
                 imported_by=_reviewer_name(),
                 progress=progress,
+                companions=args.with_files,
             )
     except Cancelled:
         progress.clear()
@@ -535,7 +554,15 @@ COMMANDS: dict[str, Handler] = {
 # `common` the parent parser with the global options (pass it as `parents=[common]`).
 # Helpers for them (TerminalProgress, cancel_on_interrupt, open_store, print_table,
 # reviewer_name, fmt_count) are the public names of this module.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "redline.commands.export",
+    "redline.commands.prompts",
+    "redline.commands.threshold",
+    "redline.commands.drift",
+    "redline.commands.quality",
+    "redline.commands.shared",
+    "redline.commands.sync",
+)
 
 
 # Public names for the command modules (see COMMAND_MODULES).

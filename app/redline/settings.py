@@ -48,10 +48,21 @@ class Settings:
     """The user's settings. Connection profiles hold no password: that is in the keyring."""
 
     reviewer: str = ""
+    # "reviewer" or "lead": what the app offers (only leads approve and deploy prompt
+    # versions; the shared database enforces the same, see redline.prompts.rules).
+    role: str = "reviewer"
     device: str = ""
     taxonomy: list[str] = field(default_factory=list)
     theme: str = "system"
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Extra PII patterns masked on export, name -> regular expression (see
+    # redline.export.redaction; checked when an export starts).
+    redaction_patterns: dict[str, str] = field(default_factory=dict)
+    # Rebound keys, action id -> keys in Qt's portable text (see redline.ui.actions); an
+    # action not listed keeps its default keys.
+    shortcuts: dict[str, list[str]] = field(default_factory=dict)
+    # The main window's geometry and dock layout (Qt's saveGeometry/saveState, base64).
+    window_layout: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

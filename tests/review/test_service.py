@@ -152,8 +152,9 @@ def test_undo_first_submit_removes_review_but_keeps_revision(
     assert service.redo() == Changes(frozenset({sample_id}), reviews=True)
     state = service.current_review(sample_id)
     assert state is not None
-    # The same review comes back, after its last revision, with its time spent.
-    assert (state.verdict, state.revision, state.time_spent_ms) == (Verdict.BAD, 2, 700)
+    # The same review comes back, after its tombstone (revision 2, so the withdrawal
+    # syncs), with its time spent.
+    assert (state.verdict, state.revision, state.time_spent_ms) == (Verdict.BAD, 3, 700)
     assert state.id == service.history(sample_id)[1].id
     assert service.redo() is None
 
@@ -204,8 +205,9 @@ def test_undo_walks_back_across_samples_and_new_submit_clears_redo(
     state_a, state_b = service.current_review(a), service.current_review(b)
     assert state_a is not None and state_a.verdict is Verdict.GOOD
     assert state_b is not None and state_b.verdict is Verdict.UNSURE
-    # b's earlier review was undone; submitting again continues its revisions.
-    assert state_b.revision == 2
+    # b's earlier review was undone (tombstone, revision 2); submitting again continues
+    # its revisions.
+    assert state_b.revision == 3
 
 
 def test_submit_rejects_bad_input(service: ReviewService, make_samples: MakeSamples) -> None:

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
 
 from redline.review.service import ReviewService
-from redline.review.types import Verdict
+from redline.review.types import ReviewInput, Verdict
 from redline.settings import Settings
 from redline.store.models import Review, ReviewHistory
 from redline.ui.widgets.main_window import MainWindow
@@ -100,7 +100,9 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
 
     # Everything is in the store ...
     with engine.connect() as conn:
-        reviews = {r.sample_id: r for r in conn.execute(select(Review)).all()}
+        # An undone first submit leaves a tombstone (deleted), which is no review.
+        live = select(Review).where(Review.deleted.is_(False))
+        reviews = {r.sample_id: r for r in conn.execute(live).all()}
         undone = (
             conn.execute(select(ReviewHistory.sample_id).where(ReviewHistory.reason == "undo"))
             .scalars()
@@ -301,3 +303,157 @@ def test_a_selection_from_another_workspace_shows_exactly_those_samples(
     qtbot.mouseClick(window.filter_bar.selection_clear, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
     assert not label.isVisibleTo(window)
+
+
+def test_keys_pressed_while_a_sample_loads_are_applied_to_it(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
+    window._ready.clear()  # nothing read ahead: J has to load the next sample
+    with qtbot.waitSignal(window.sample_shown, timeout=5_000) as shown:
+        _press(qtbot, window, Qt.Key.Key_J)
+        assert window._loading_id == sample_ids[1]
+        # A fast reviewer types on before the sample is there.
+        for key in (Qt.Key.Key_B, Qt.Key.Key_2):
+            _press(qtbot, window, key)
+    assert shown.args == [sample_ids[1]]
+    assert window.review_panel.verdict() == Verdict.BAD
+    assert window.review_panel.rating() == 2
+    window._ready.clear()
+    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        # Keys for the next sample while it loads (and the submit commits).
+        _press(qtbot, window, Qt.Key.Key_G)
+    qtbot.waitUntil(lambda: _shown(window) == sample_ids[2])
+    assert window.review_panel.verdict() == Verdict.GOOD
+    state = ReviewService(engine, reviewer="Ada", device="x").current_review(sample_ids[1])
+    assert state is not None and (state.verdict, state.rating) == (Verdict.BAD, 2)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_spent_stops_while_the_window_is_inactive_or_idle(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from redline.ui.widgets.main_window import IDLE_AFTER_S
+
+    window = make_window()
+    clock = FakeClock()
+    window.clock = clock
+    window._restart_clock(0)
+    clock.now += 20  # reading
+    _press(qtbot, window, Qt.Key.Key_G)
+    assert window.time_spent_ms() == 20_000
+
+    # Another window in front: the clock stops until Redline is active again.
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    clock.now += 600
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    assert window.time_spent_ms() == 20_000
+    other.close()
+
+    # Gone for an hour without a key: only IDLE_AFTER_S of it counts.
+    clock.now += 3600
+    _press(qtbot, window, Qt.Key.Key_3)
+    assert window.time_spent_ms() == int((20 + IDLE_AFTER_S) * 1000)
+    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    state = ReviewService(engine, reviewer="Ada", device="x").current_review(sample_ids[0])
+    assert state is not None and state.time_spent_ms == int((20 + IDLE_AFTER_S) * 1000)
+
+
+def test_guidelines_are_edited_with_keys_and_kept_on_the_prompt(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    from redline.store.models import Prompt
+
+    window = make_window()
+    pane = window.guidelines_pane
+    qtbot.waitUntil(
+        lambda: pane.guidelines is not None and pane.guidelines.prompt_name == "support"
+    )
+    assert "default guidelines" in pane.title.text()
+    _press(
+        qtbot,
+        window,
+        Qt.Key.Key_G,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.guidelines_dock.isVisible() and pane.editor.hasFocus()
+    assert pane.editor.toPlainText().startswith("# Review guidelines")  # seeded with the default
+    qtbot.keyClick(pane.editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(pane.editor, "# Support")
+    for _ in range(2):
+        qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(pane.editor, "Good: cites the help centre.")
+    assert window.review_panel.verdict() is None  # "G" and "B" were typed, not pressed
+    with qtbot.waitSignal(window.statusBar().messageChanged, timeout=5_000):
+        qtbot.keyClick(pane.editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "revision 1" in pane.title.text())
+    assert "cites the help centre" in pane.view.toPlainText()
+    assert window.queue_view.hasFocus()
+    with engine.connect() as conn:
+        prompt = conn.execute(select(Prompt).where(Prompt.name == "support")).one()
+    assert prompt.guidelines == "# Support\n\nGood: cites the help centre."
+    assert prompt.dirty
+
+    # Esc leaves an edit without saving.
+    _press(
+        qtbot,
+        window,
+        Qt.Key.Key_G,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.keyClicks(pane.editor, "scratch")
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
+    assert not pane.is_editing() and "scratch" not in pane.view.toPlainText()
+    window.close()
+
+    again = make_window()
+    pane = again.guidelines_pane
+    qtbot.waitUntil(lambda: pane.guidelines is not None and pane.guidelines.stored)
+    assert "cites the help centre" in pane.view.toPlainText()
+
+
+def test_history_shows_who_changed_what_and_why(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    ReviewService(engine, reviewer="Ben", device="desk").submit(
+        ReviewInput(sample_ids[0], verdict=Verdict.BAD)
+    )
+    window = make_window()
+    history = window.review_panel.history_model
+    assert [(e.reviewer, e.status) for e in history.entries()] == [("Ben", "current")]
+    _press(qtbot, window, Qt.Key.Key_G)
+    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.sample_shown, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_K)
+    _press(qtbot, window, Qt.Key.Key_B)
+    _press(qtbot, window, Qt.Key.Key_4)
+    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.sample_shown, timeout=5_000):
+        _press(qtbot, window, Qt.Key.Key_K)
+    mine = [(e.changes, e.status) for e in history.entries() if e.reviewer == "Ada"]
+    assert mine == [
+        ("verdict good → bad; rating – → 4", "current"),
+        ("first review", "edited later"),
+    ]
+    assert window.review_panel.history_title.text() == "History (3)"
+    shown = history.index(0, 3).data()
+    assert shown in {"verdict good → bad; rating – → 4", "first review"}

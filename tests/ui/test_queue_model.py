@@ -142,7 +142,7 @@ def test_extending_snapshot_keeps_rows_and_reloads_the_short_page(qtbot: QtBot) 
         model.set_snapshot(np.arange(2, 501, dtype=np.int64))
 
 
-def test_invalidate_drops_only_pages_showing_changed_samples(qtbot: QtBot) -> None:
+def test_invalidate_reloads_only_the_changed_rows(qtbot: QtBot) -> None:
     loader = CountingLoader()
     model = QueueModel(loader=loader)
     model.set_snapshot(np.arange(1, 1001, dtype=np.int64))
@@ -156,7 +156,9 @@ def test_invalidate_drops_only_pages_showing_changed_samples(qtbot: QtBot) -> No
         model.invalidate(changes)
     assert changed.args is not None
     assert (changed.args[0].row(), changed.args[1].row()) == (450, 450)
-    assert model.loaded_pages() == [0]
+    # One row read again, in place: no page is dropped and reloaded whole.
+    assert loader.calls[-1] == [451]
+    assert model.loaded_pages() == [0, 2]
     assert model.data(model.index(450, Column.VERDICT)) == "✗ bad"
     assert model.data(model.index(450, Column.STATUS)) == "reviewed ✎"
 

@@ -382,3 +382,26 @@ def test_output_keeps_line_breaks_outside_code() -> None:
     assert keep_line_breaks("a\n\nb") == "a\n\nb"
     fenced = "```\nx = 1\ny = 2\n```"
     assert keep_line_breaks(fenced) == fenced
+
+
+def test_output_keeps_leading_indentation_of_unfenced_code(qtbot: QtBot) -> None:
+    view = SampleView()
+    qtbot.addWidget(view)
+    lines = _rendered_lines(view, "Run this:\ndef f():\n    return 1\n\n    indented block\n")
+    assert lines[:3] == ["Run this:", "def f():", "\u00a0\u00a0\u00a0\u00a0return 1"]
+    # An indented code block (after a blank line) stays a code block, no hard breaks.
+    assert lines[3] == "indented block"
+    nested = _rendered_lines(view, "Steps:\n- one\n    - two\n")
+    assert nested == ["Steps:", "one", "two"]  # nested list, not indented text
+
+
+def _rendered_lines(view: SampleView, output: str) -> list[str]:
+    from redline.ui.widgets.sample_view import keep_line_breaks
+
+    view.output.setMarkdown(keep_line_breaks(output))
+    block = view.output.document().begin()
+    lines = []
+    while block.isValid():
+        lines.extend(block.text().split("\u2028"))
+        block = block.next()
+    return [line for line in lines if line]

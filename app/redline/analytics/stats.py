@@ -16,16 +16,23 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "Mean",
     "Rate",
     "TestResult",
+    "chi_square_goodness_of_fit",
+    "chi_square_sf",
     "difference_interval",
     "effective_n",
     "fisher_exact",
+    "holm_adjust",
+    "mcnemar_exact",
+    "mean_interval",
     "proportions_compared",
     "rate",
     "two_proportion_test",
     "weighted_rate",
     "wilson_interval",
+    "wilson_intervals",
     "z_for",
 ]
 
@@ -58,6 +65,28 @@ def wilson_interval(
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def wilson_intervals(
+    successes: npt.ArrayLike, n: npt.ArrayLike, confidence: float = DEFAULT_CONFIDENCE
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """`wilson_interval` for whole arrays at once (a curve's band in one call).
+
+    Same formula element by element; (0, 1) where n is 0. Successes may be fractional
+    (effective counts), and are clipped into [0, n] against rounding in cumulative sums.
+    """
+    n_arr = np.asarray(n, dtype=float)
+    k = np.clip(np.asarray(successes, dtype=float), 0.0, np.maximum(n_arr, 0.0))
+    z = z_for(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe_n = np.where(n_arr > 0, n_arr, 1.0)
+        p = k / safe_n
+        denominator = 1.0 + z * z / safe_n
+        centre = (p + z * z / (2 * safe_n)) / denominator
+        half = z * np.sqrt(p * (1 - p) / safe_n + z * z / (4 * safe_n * safe_n)) / denominator
+    low = np.where(n_arr > 0, np.maximum(0.0, centre - half), 0.0)
+    high = np.where(n_arr > 0, np.minimum(1.0, centre + half), 1.0)
+    return low, high
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +217,19 @@ def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> TestResult:
     return TestResult("fisher", math.nan, min(1.0, p))
 
 
+def mcnemar_exact(changed_up: int, changed_down: int) -> TestResult:
+    """McNemar's exact test for paired outcomes, two-sided (as statsmodels' mcnemar with
+    exact=True): of the pairs that changed, is "up" (e.g. bad → good) more common than
+    "down"? The statistic is the smaller count; the p-value the binomial(n, 1/2) tails.
+    """
+    n = changed_up + changed_down
+    if n <= 0:
+        return TestResult("mcnemar", math.nan, math.nan)
+    low = min(changed_up, changed_down)
+    tail = sum(math.exp(_log_comb(n, x) - n * math.log(2)) for x in range(low + 1))
+    return TestResult("mcnemar", float(low), min(1.0, 2 * tail))
+
+
 def proportions_compared(k1: int, n1: int, k2: int, n2: int, *, small: int = 5) -> TestResult:
     """Fisher's exact test when any expected cell count is below `small`, else the z-test."""
     total = n1 + n2
@@ -203,3 +245,129 @@ def proportions_compared(k1: int, n1: int, k2: int, n2: int, *, small: int = 5) 
     if min(expected) < small:
         return fisher_exact(k1, n1, k2, n2)
     return two_proportion_test(k1, n1, k2, n2)
+
+
+# --------------------------------------------------------------------------- experiments
+# (sample-ratio mismatch, several arms, continuous metrics such as tokens and latency)
+
+
+def _regularized_gamma_q(a: float, x: float) -> float:
+    """Q(a, x) = Γ(a, x) / Γ(a), the upper regularized incomplete gamma function.
+
+    The series for x < a + 1 and Lentz's continued fraction otherwise (Numerical
+    Recipes 6.2): both converge fast where they are used.
+    """
+    if x <= 0:
+        return 1.0
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        ap = a
+        for _ in range(10_000):
+            ap += 1
+            term *= x / ap
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 10_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        step = d * c
+        h *= step
+        if abs(step - 1) < 1e-15:
+            break
+    return min(1.0, h * math.exp(log_prefix))
+
+
+def chi_square_sf(statistic: float, df: int) -> float:
+    """P(X ≥ statistic) for X ~ χ²(df) (as scipy.stats.chi2.sf)."""
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be positive (got {df})")
+    if math.isnan(statistic):
+        return math.nan
+    return _regularized_gamma_q(df / 2, statistic / 2)
+
+
+def chi_square_goodness_of_fit(observed: Sequence[float], shares: Sequence[float]) -> TestResult:
+    """Pearson's χ² test of observed counts against planned shares (scipy's chisquare).
+
+    The sample-ratio-mismatch check of an experiment: were the arms filled in the split
+    that was planned? A tiny p-value means the assignment or the logging is broken, and
+    the comparison of the arms cannot be trusted.
+    """
+    if len(observed) != len(shares) or len(observed) < 2:
+        raise ValueError("need one planned share per arm, and at least two arms")
+    total_share = float(sum(shares))
+    if total_share <= 0 or any(s <= 0 for s in shares):
+        raise ValueError(f"planned shares must be positive (got {list(shares)})")
+    total = float(sum(observed))
+    if total <= 0:
+        return TestResult("chi2", math.nan, math.nan)
+    statistic = 0.0
+    for count, share in zip(observed, shares, strict=True):
+        expected = total * share / total_share
+        statistic += (count - expected) ** 2 / expected
+    return TestResult("chi2", statistic, chi_square_sf(statistic, len(observed) - 1))
+
+
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values, in the input order (statsmodels' 'holm').
+
+    For several arms compared with one control: controls the chance of any false
+    "significant" at the chosen level, and is never less powerful than Bonferroni.
+    NaN p-values (comparisons that could not be made) stay NaN and do not count.
+    """
+    indexed = sorted(
+        ((p, i) for i, p in enumerate(p_values) if not math.isnan(p)), key=lambda t: t[0]
+    )
+    m = len(indexed)
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(indexed):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+@dataclass(frozen=True, slots=True)
+class Mean:
+    """A mean with its normal-approximation interval; `n` values (NaN mean when n is 0)."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def defined(self) -> bool:
+        return self.n > 0
+
+
+def mean_interval(values: npt.ArrayLike, confidence: float = DEFAULT_CONFIDENCE) -> Mean:
+    """The mean of the finite values with mean ± z·s/√n (NaNs, missing values, ignored).
+
+    Normal rather than Student's t: the interval is for tokens and latency over
+    hundreds of samples, where the two agree to the third digit; with one value the
+    interval is the value itself.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = int(v.size)
+    if n == 0:
+        return Mean(math.nan, math.nan, math.nan, 0)
+    mean = float(v.mean())
+    if n == 1:
+        return Mean(mean, mean, mean, 1)
+    half = z_for(confidence) * float(v.std(ddof=1)) / math.sqrt(n)
+    return Mean(mean, mean - half, mean + half, n)

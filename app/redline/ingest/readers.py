@@ -19,7 +19,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import orjson
 from typing_extensions import override
@@ -39,9 +39,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
+class RawRecord(NamedTuple):
     """One unit of the file: a record, or why it could not be read.
+
+    A NamedTuple rather than a frozen dataclass: one is made per line of a
+    million-line import, and a tuple is made in half the time.
 
     Attributes:
         line: 1-based line (JSONL, CSV: the record's first line) or row number (Parquet).
@@ -151,6 +153,39 @@ class PositionedStream:
         self._raw.close()
 
 
+_ESTIMATE_BYTES = 4 * 1024 * 1024
+
+
+def estimate_records(path: Path, kind: FileKind) -> int:
+    """About how many records the file holds, from its first megabytes.
+
+    For choosing how to import (a big file pays for a worker process), never for
+    counting: CSV cells may span lines, and a gzip's ratio varies along the file.
+    0 when the file cannot tell (a gzipped Parquet, a damaged stream).
+    """
+    if kind.format == "parquet":
+        if kind.compressed:
+            return 0
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # pyarrow raises several types; the import reports it
+            return 0
+    stream = PositionedStream(path, kind)
+    try:
+        head = stream.stream.read(_ESTIMATE_BYTES)
+        consumed = stream.position()
+    except (EOFError, OSError, zlib.error):
+        return 0
+    finally:
+        stream.close()
+    lines = head.count(b"\n")
+    if len(head) < _ESTIMATE_BYTES:
+        return lines + (1 if head.rstrip(b"\r\n") and not head.endswith(b"\n") else 0)
+    return int(lines * stream.size / max(consumed, 1))
+
+
 class _Utf16ToUtf8(io.RawIOBase):
     """A UTF-16 byte stream presented as UTF-8 bytes (rare, but Excel on Windows does it)."""
 
@@ -199,10 +234,12 @@ def read_jsonl(stream: IO[bytes], *, skip: int = 0) -> Generator[RawRecord]:
     ends early.
     """
     state = [0]
+    loads, json_error = orjson.loads, orjson.JSONDecodeError
+    readline = stream.readline
     with _truncation_guard(state):
         line_no = 0
         while True:
-            line = stream.readline(MAX_RECORD_BYTES + 1)
+            line = readline(MAX_RECORD_BYTES + 1)
             if not line:
                 return
             line_no += 1
@@ -225,7 +262,15 @@ def read_jsonl(stream: IO[bytes], *, skip: int = 0) -> Generator[RawRecord]:
             line = line.strip()
             if not line:
                 continue
-            yield _parse_json_line(line_no, line)
+            # The common case inline (this loop runs once per record of a big import).
+            try:
+                value = loads(line)
+            except json_error:
+                value = None
+            if type(value) is dict:
+                yield RawRecord(line_no, value, line)
+            else:
+                yield _parse_json_line(line_no, line)
 
 
 def _skip_rest_of_line(stream: IO[bytes]) -> int:

@@ -12,11 +12,18 @@ gets the hash of its raw content as id.
 from __future__ import annotations
 
 import hashlib
+import logging
+import marshal
+import multiprocessing
+import multiprocessing.connection
 import queue
 import re
+import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import traceback
+import weakref
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,22 +38,50 @@ from redline.ingest.readers import (
     PositionedStream,
     RawRecord,
     TruncatedFileError,
+    estimate_records,
     read_csv,
     read_jsonl,
     read_parquet,
     sniff,
 )
 from redline.ingest.sampling import SamplingPlan
+from redline.ingest.shapes import ToolImport, recognise
 from redline.ingest.types import ImportReport, Problem, SamplingRule
 from redline.progress import NO_PROGRESS, Cancelled, Progress
 from redline.store import bulk
 from redline.store.base import utcnow, uuid7, uuid7_hex
+from redline.store.bulk import sqlite_json, sqlite_time
 from redline.store.models import Batch, BatchStatus, ImportProblem, SourceMapping
 from redline.store.session import session_scope
 
+_log = logging.getLogger(__name__)
+
 CHUNK_RECORDS = 5000
-"""Records per transaction: large enough to amortise the commit, small enough that a
-cancel or a kill loses at most a second of work (which the resume then redoes)."""
+"""Records handed to the writer at a time (progress and cancel are checked per chunk)."""
+
+COMMIT_CHUNKS = 4
+"""Chunks per transaction: each commit rewrites every index page it touched (the score
+index is touched all over), so fewer, larger commits write much less; small enough that
+a kill loses a few seconds of work at most (which the resume then redoes)."""
+
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""The importing connection checkpoints every ~40 MB of WAL instead of SQLite's 4 MB:
+index pages rewritten by several commits are copied to the database file once, with
+fewer fsyncs. Only this connection's setting; the store's default stays."""
+
+WORKER_MIN_RECORDS = 100_000
+"""Files of at least this many records (estimated) are read and parsed by a worker
+process while this one writes (see _WorkerChunks); starting one takes ~0.3 s."""
+
+WORKER_IDLE_SECONDS = 600.0
+"""A started worker that gets no job in this time exits (the file check of a huge file
+took longer: the import then reads in-process)."""
+
+DEFER_INDEXES_MIN_ROWS = 100_000
+DEFER_INDEXES_MIN_SHARE = 0.5
+"""An import of at least DEFER_INDEXES_MIN_ROWS rows, and at least this share of the
+rows already in the store, builds the score index after its inserts instead of
+keeping it up to date row by row (see bulk.DEFERRED_INDEXES)."""
 
 DETECT_GOOD_RECORDS = 200
 DETECT_MAX_UNITS = 10_000
@@ -87,16 +122,20 @@ class _Records:
 
 
 @contextmanager
-def _open_records(path: Path, kind: FileKind, *, skip: int = 0) -> Iterator[_Records]:
+def _open_records(
+    path: Path, kind: FileKind, *, skip: int = 0, expand: ToolImport | None = None
+) -> Iterator[_Records]:
+    # A tool export (see redline.ingest.shapes) is read through its expander.
     if kind.format == "parquet":
         rows = _ParquetRows(path, kind, skip)
-        yield _Records(iter(rows), rows.position, rows.total)
+        records = iter(rows) if expand is None else expand(iter(rows))
+        yield _Records(records, rows.position, rows.total)
         return
     stream = PositionedStream(path, kind)
     reader = read_jsonl if kind.format == "jsonl" else read_csv
     records = reader(stream.stream, skip=skip)
     try:
-        yield _Records(records, stream.position, stream.size)
+        yield _Records(records if expand is None else expand(records), stream.position, stream.size)
     finally:
         records.close()  # before the stream: a reader's cleanup may still touch it
         stream.close()
@@ -151,9 +190,11 @@ class _Detection:
     """The first readable record's field names (for a message when no mapping fits)."""
     problems: list[str]
     """The first problems, when no record could be read at all."""
+    tool: ToolImport | None = None
+    """A recognised tool export (Langfuse, OpenTelemetry...), read through its expander."""
 
 
-def _detect(path: Path, kind: FileKind) -> _Detection:
+def _detect(path: Path, kind: FileKind, companions: Sequence[Path] = ()) -> _Detection:
     """Shape and mapping from the first records, read once."""
     good: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -168,9 +209,14 @@ def _detect(path: Path, kind: FileKind) -> _Detection:
                     break
         except TruncatedFileError as exc:
             problems.append(f"line {exc.line + 1}: the file is truncated ({exc.detail})")
-    detected = detect_mapping(good)
+    tool = recognise(good, path=path, companions=companions)
+    if tool is not None:
+        shape, mapping = tool.shape.name, tool.mapping
+    else:
+        detected = detect_mapping(good)
+        shape, mapping = detected.shape, detected.mapping
     fields = list(good[0]) if good else []
-    return _Detection(detected.shape, detected.mapping, fields, problems if not good else [])
+    return _Detection(shape, mapping, fields, problems if not good else [], tool)
 
 
 def _require(mapping: dict[str, str], shape: str, path: Path, fields: list[str]) -> None:
@@ -199,6 +245,7 @@ def import_file(
     sampling: SamplingRule | None = None,
     imported_by: str = "",
     progress: Progress = NO_PROGRESS,
+    companions: Sequence[Path] = (),
 ) -> ImportReport:
     """Import one file (JSONL, CSV, Parquet, or gzip of any) into the store.
 
@@ -214,6 +261,8 @@ def import_file(
         imported_by: the reviewer's name, recorded on the batch.
         progress: receives (units done, total units or 0, text); cancelling stops after
             the current chunk, leaving a consistent, resumable batch.
+        companions: files joined with this one (an OpenAI Batch input file with its
+            output file).
 
     Raises:
         RedlineError: the file cannot be read at all (missing, empty, binary, unknown
@@ -221,15 +270,26 @@ def import_file(
         Cancelled: the user cancelled; everything committed so far stays consistent and
             the same import resumes where it stopped.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A script without `if __name__ == "__main__":` is run again by the import's
+        # worker process as it starts (multiprocessing's spawn); that run must not
+        # import anything (multiprocessing's own check uses the same flag).
+        raise RedlineError(
+            "import_file was called while a worker process was starting",
+            hint='put the script\'s code under if __name__ == "__main__":',
+        )
     path = Path(path)
     kind = sniff(path)
+    records = estimate_records(path, kind)
+    # Started first, so its start overlaps the file check (see _Worker).
+    worker = _Worker() if records >= WORKER_MIN_RECORDS else None
     source = (source or default_source(path)).strip()
     if not source:
         raise RedlineError("the source name is empty", where=str(path))
     rule = sampling or SamplingRule()
     sha = file_sha256(path, progress)
 
-    detection = _detect(path, kind)
+    detection = _detect(path, kind, companions)
     shape, detected = detection.shape, detection.mapping
     if detection.problems:
         raise RedlineError(
@@ -295,25 +355,65 @@ def import_file(
         batch_id=batch_id,
         source=source,
         mapper=Mapper(final_mapping),
+        expand=detection.tool,
         plan=SamplingPlan(rule),
         progress=progress,
     )
+    if rule.kind == "all":  # the lines before the resume point are skipped unread
+        records = max(0, records - resume_line)
+    if worker is not None and (records < WORKER_MIN_RECORDS or detection.tool is not None):
+        # Little left to read, or a tool export (its expander's counts go into the
+        # batch message, so it runs here).
+        worker.close()
+        worker = None
+    deferred = _defer_indexes(engine, _expected_rows(records, rule))
     try:
         if importer.plan.needs_first_pass:
             importer.count_pass(path, kind)
-        importer.import_pass(path, kind, resume_line)
+        importer.import_pass(path, kind, resume_line, worker=worker)
     except Cancelled:
         _set_status(engine, batch_id, BatchStatus.CANCELLED, "cancelled by the user")
         raise
     except BaseException as exc:
         _set_status(engine, batch_id, BatchStatus.FAILED, f"failed: {exc}")
         raise
+    finally:
+        if deferred:
+            progress.update(0, 0, "building the score index")
+            bulk.restore_deferred_indexes(engine)
     with session_scope(engine) as session:
         batch = session.get_one(Batch, batch_id)
         batch.status = BatchStatus.COMPLETE.value
         batch.finished_at = utcnow()
         batch.message = "resumed and completed" if resumed else "completed"
+        if detection.tool is not None and detection.tool.summary():
+            batch.message += f"; {detection.tool.summary()}"
     return _report(engine, batch_id, resumed=resumed)
+
+
+def _expected_rows(records: int, rule: SamplingRule) -> int:
+    """About how many rows the import will insert (for choosing how to insert them)."""
+    if rule.kind in ("all", "stratified") or rule.n is None:
+        return records  # stratified: N per stratum, and the strata are not known yet
+    return min(records, rule.n)
+
+
+def _defer_indexes(engine: Engine, rows: int) -> bool:
+    """Drop the deferred indexes (bulk.DEFERRED_INDEXES) when building them again after
+    the import costs less than keeping them up to date during it; True if dropped.
+
+    The build reads every sample of the store, the upkeep costs per imported row: it
+    pays for a big import into a store that is not much bigger already.
+    """
+    if engine.dialect.name != "sqlite" or rows < DEFER_INDEXES_MIN_ROWS:
+        return False
+    with engine.connect() as conn:
+        # max(rowid) is instant where count(*) reads a whole index; rows are appended.
+        stored = conn.exec_driver_sql("SELECT max(rowid) FROM sample").scalar() or 0
+    if rows < stored * DEFER_INDEXES_MIN_SHARE:
+        return False
+    bulk.drop_deferred_indexes(engine)
+    return True
 
 
 def _set_status(engine: Engine, batch_id: Any, status: BatchStatus, message: str) -> None:
@@ -386,6 +486,7 @@ class _Importer:
         mapper: Mapper,
         plan: SamplingPlan,
         progress: Progress,
+        expand: ToolImport | None = None,
     ) -> None:
         self.engine = engine
         self.batch_id = batch_id
@@ -394,11 +495,11 @@ class _Importer:
         self.mapped = _MappedStream(mapper)
         self.plan = plan
         self.progress = progress
-        self._now: str | None = None
+        self.expand = expand
 
     def count_pass(self, path: Path, kind: FileKind) -> None:
         """First pass for sampling rules that need counts: observe every good record."""
-        with _open_records(path, kind) as opened:
+        with _open_records(path, kind, expand=self.expand) as opened:
             try:
                 for units, raw in enumerate(opened.records, start=1):
                     result = self.mapped.map(raw)
@@ -416,75 +517,64 @@ class _Importer:
                 pass  # the import pass reports it
         self.plan.finish_first_pass()
 
-    def import_pass(self, path: Path, kind: FileKind, resume_line: int) -> None:
+    def import_pass(
+        self, path: Path, kind: FileKind, resume_line: int, *, worker: _Worker | None = None
+    ) -> None:
+        """Read, map and sample the records and commit them chunk by chunk.
+
+        With a `worker` the record loop runs in that process (see _Worker) while this
+        one only writes: the same chunks, commits and progress.
+        """
         # With a sampling plan every record must be seen again to replay its decisions;
         # with "all", lines before the resume point are skipped unparsed.
         skip = 0 if self.plan.needs_first_pass else resume_line
-        chunk = _Chunk(resume_line)
-        ordinal = 0
-        with (
-            _ChunkWriter(self.engine, self.batch_id) as writer,
-            _open_records(path, kind, skip=skip) as opened,
-        ):
-            self._now = bulk.sqlite_time(utcnow())
-            try:
-                for raw in opened.records:
-                    result = self.mapped.map(raw)
-                    replay = raw.line <= resume_line
-                    if isinstance(result, Problem):
-                        if not replay:
-                            chunk.problems.append(
-                                (self.batch_hex, result.line, result.reason, result.excerpt)
-                            )
-                    else:
-                        key = result.external_id or _raw_key(raw.raw)
-                        probability = self.plan.decide(ordinal, key, result)
-                        ordinal += 1
-                        if not replay:
-                            if probability > 0.0:
-                                chunk.samples.append(self._row(result, key, probability))
-                            else:
-                                chunk.not_sampled += 1
-                    chunk.last_line = max(chunk.last_line, raw.line)
-                    if chunk.size() >= CHUNK_RECORDS:
-                        writer.put(chunk)
-                        chunk = _Chunk(chunk.last_line)
-                        self._now = bulk.sqlite_time(utcnow())
-                        self.progress.update(
-                            opened.position(), opened.total, f"importing: line {chunk.last_line:,}"
-                        )
-                        if self.progress.cancelled():
-                            raise Cancelled()
-            except TruncatedFileError as exc:
-                chunk.problems.append(
-                    (
-                        self.batch_hex,
-                        exc.line + 1,
-                        f"the file is truncated here ({exc.detail}); the records before this "
-                        "line were imported",
-                        "",
-                    )
+        if self.expand is not None:  # a tool export: a line may hold several samples
+            skip = self.expand.resuming_after(resume_line, skip)
+        job = _ChunkJob(
+            path=path,
+            kind=kind,
+            skip=skip,
+            resume_line=resume_line,
+            mapping=self.mapped.mapper.mapping,
+            plan=self.plan,
+            batch_hex=self.batch_hex,
+            source=self.source,
+            chunk_records=CHUNK_RECORDS,
+        )
+        # A tool export's expander keeps counts for the batch message: it stays here.
+        chunks: AbstractContextManager[Iterator[_Chunk]] = (
+            worker.chunks(job)
+            if worker is not None and self.expand is None
+            else closing(_chunks(job, self.expand))
+        )
+        total = 0
+        with _ChunkWriter(self.engine, self.batch_id) as writer, chunks as source:
+            for chunk in source:
+                writer.put(chunk)
+                total = chunk.total
+                if chunk.last:
+                    break
+                self.progress.update(
+                    chunk.position, chunk.total, f"importing: line {chunk.last_line:,}"
                 )
-                chunk.last_line = max(chunk.last_line, exc.line + 1)
-            writer.put(chunk)
-        self.progress.update(opened.total, opened.total, "imported")
+                if self.progress.cancelled():
+                    raise Cancelled()
+        self.progress.update(total, total, "imported")
 
-    def _row(self, record: MappedRecord, key: str, probability: float) -> tuple[Any, ...]:
-        now = self._now  # one timestamp per chunk: the rows commit together anyway
-        language, guessed = record.language, False
-        if language is None:
-            language = guess_language(record.input_text) or guess_language(record.output)
-            guessed = language is not None
-        return (
-            uuid7_hex(), now, now, 1, None, 1, self.batch_hex, self.source,
-            key, record.content_hash(), bulk.sqlite_time(record.captured_at), record.model,
-            record.prompt_name, record.prompt_version, record.variant, record.session_id,
-            record.system_prompt, record.input_text, bulk.sqlite_json(record.input_messages),
-            record.output, record.score, record.decision, record.latency_ms, record.tokens_in,
-            record.tokens_out, language, int(guessed), bulk.sqlite_json(record.segments),
-            _bool(record.signal_copied), _bool(record.signal_edited),
-            _bool(record.signal_follow_up), record.signal_thumbs, probability,
-        )  # fmt: skip
+
+@dataclass(frozen=True)
+class _ChunkJob:
+    """Everything the record loop needs; picklable, so a worker process can run it."""
+
+    path: Path
+    kind: FileKind
+    skip: int
+    resume_line: int
+    mapping: dict[str, str]
+    plan: SamplingPlan
+    batch_hex: str
+    source: str
+    chunk_records: int
 
 
 @dataclass
@@ -495,9 +585,104 @@ class _Chunk:
     samples: list[tuple[Any, ...]] = field(default_factory=list)
     problems: list[tuple[str, int, str, str]] = field(default_factory=list)
     not_sampled: int = 0
+    position: int = 0
+    """How far into the file (bytes on disk, or rows) the chunk ends, for progress."""
+    total: int = 0
+    last: bool = False
+    """The file's last chunk (it may be empty)."""
 
     def size(self) -> int:
         return len(self.samples) + len(self.problems) + self.not_sampled
+
+
+def _chunks(job: _ChunkJob, expand: ToolImport | None = None) -> Generator[_Chunk]:
+    """The record loop of an import: read, map, sample, and make rows, a chunk at a time.
+
+    Runs in the importing thread, or in the worker process (see _WorkerChunks). Lines up
+    to the resume line are replayed for the sampling decisions but yield nothing.
+    """
+    mapped, plan, rows = _MappedStream(Mapper(job.mapping)), job.plan, _Rows(job)
+    resume_line = job.resume_line
+    chunk = _Chunk(resume_line)
+    ordinal = 0
+    with _open_records(job.path, job.kind, skip=job.skip, expand=expand) as opened:
+        # Bound once: the loop runs once per record of a file of millions.
+        map_record, decide, row = mapped.map, plan.decide, rows.row
+        keep_all = plan.rule.kind == "all"
+        try:
+            for raw in opened.records:
+                result = map_record(raw)
+                replay = raw.line <= resume_line
+                if isinstance(result, Problem):
+                    if not replay:
+                        chunk.problems.append(
+                            (job.batch_hex, result.line, result.reason, result.excerpt)
+                        )
+                else:
+                    key = result.external_id or _raw_key(raw.raw)
+                    probability = 1.0 if keep_all else decide(ordinal, key, result)
+                    ordinal += 1
+                    if not replay:
+                        if probability > 0.0:
+                            chunk.samples.append(row(result, key, probability))
+                        else:
+                            chunk.not_sampled += 1
+                chunk.last_line = max(chunk.last_line, raw.line)
+                if chunk.size() >= job.chunk_records:
+                    chunk.position, chunk.total = opened.position(), opened.total
+                    yield chunk
+                    chunk = _Chunk(chunk.last_line)
+                    rows.now = bulk.sqlite_time(utcnow())
+        except TruncatedFileError as exc:
+            chunk.problems.append(
+                (
+                    job.batch_hex,
+                    exc.line + 1,
+                    f"the file is truncated here ({exc.detail}); the records before this "
+                    "line were imported",
+                    "",
+                )
+            )
+            chunk.last_line = max(chunk.last_line, exc.line + 1)
+        chunk.position = chunk.total = opened.total
+        chunk.last = True
+        yield chunk
+
+
+class _Rows:
+    """Sample rows in bulk.SAMPLE_COLUMNS order, for one import's records."""
+
+    def __init__(self, job: _ChunkJob) -> None:
+        self.batch_hex, self.source = job.batch_hex, job.source
+        self.now = bulk.sqlite_time(utcnow())
+        """One timestamp per chunk: the rows commit together anyway."""
+
+    def row(self, record: MappedRecord, key: str, probability: float) -> tuple[Any, ...]:
+        # Once per imported record: conversions are inlined rather than called.
+        now = self.now
+        language, guessed = record.language, 0
+        if language is None:
+            language = guess_language(record.input_text) or guess_language(record.output)
+            guessed = 0 if language is None else 1
+        captured, messages, segments = record.captured_at, record.input_messages, record.segments
+        copied, edited, follow_up = (
+            record.signal_copied, record.signal_edited, record.signal_follow_up
+        )  # fmt: skip
+        return (
+            uuid7_hex(), now, now, 1, None, 1, self.batch_hex, self.source,
+            key, record.content_hash(),
+            None if captured is None else sqlite_time(captured),
+            record.model, record.prompt_name, record.prompt_version, record.variant,
+            record.session_id, record.system_prompt, record.input_text,
+            None if messages is None else sqlite_json(messages),
+            record.output, record.score, record.decision, record.latency_ms, record.tokens_in,
+            record.tokens_out, language, guessed,
+            None if segments is None else sqlite_json(segments),
+            None if copied is None else int(copied),
+            None if edited is None else int(edited),
+            None if follow_up is None else int(follow_up),
+            record.signal_thumbs, probability,
+        )  # fmt: skip
 
 
 class _ChunkWriter:
@@ -505,8 +690,9 @@ class _ChunkWriter:
 
     SQLite releases the GIL while it inserts and maintains indexes, so part of the
     writing overlaps the parsing of the next chunk (less than hoped: the writer needs
-    the GIL back to bind every row, see the issue notes on import speed). Each chunk is one
-    transaction with the batch's counters and resume line, as before; at most two
+    the GIL back to bind every row, see the issue notes on import speed). Each chunk is
+    written with the batch's counters and resume line in the same transaction, which
+    commits every COMMIT_CHUNKS chunks and at the end (also on cancel); at most two
     chunks wait, so memory stays bounded. An error in the writer surfaces in the
     importer at the next put() or at the end.
     """
@@ -538,35 +724,153 @@ class _ChunkWriter:
     def _run(self) -> None:
         try:
             with self._engine.connect() as conn:
+                # Outside any transaction (the driver is in autocommit until BEGIN).
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"
+                )
+                transaction, chunks = None, 0
                 while (chunk := self._queue.get()) is not self._DONE:
-                    if self._error is None:
-                        self._commit(conn, chunk)
-        except BaseException as exc:  # handed to the importer thread
-            self._error = exc
+                    if transaction is None:
+                        transaction = conn.begin()
+                    self._write(conn, chunk)
+                    chunks += 1
+                    if chunks % COMMIT_CHUNKS == 0:
+                        transaction.commit()
+                        transaction = None
+                if transaction is not None:
+                    transaction.commit()
+        except BaseException as exc:  # handed to the importer thread; the open
+            self._error = exc  # transaction rolls back with the connection
             while self._queue.get() is not self._DONE:
                 pass
 
-    def _commit(self, conn: Connection, chunk: _Chunk) -> None:
-        """Commit one chunk together with the batch's counters and resume position."""
-        with conn.begin():
-            inserted = bulk.insert_samples(conn, chunk.samples)
-            bulk.insert_problems(conn, chunk.problems)
-            conn.execute(
-                update(Batch)
-                .where(Batch.id == self._batch_id)
-                .values(
-                    records_read=Batch.records_read + chunk.size(),
-                    rows_imported=Batch.rows_imported + inserted,
-                    rows_duplicate=Batch.rows_duplicate + len(chunk.samples) - inserted,
-                    rows_bad=Batch.rows_bad + len(chunk.problems),
-                    rows_not_sampled=Batch.rows_not_sampled + chunk.not_sampled,
-                    resume_line=chunk.last_line,
-                )
+    def _write(self, conn: Connection, chunk: _Chunk) -> None:
+        """Write one chunk together with the batch's counters and resume position, in
+        the open transaction: rows and counters always commit together."""
+        inserted = bulk.insert_samples(conn, chunk.samples)
+        bulk.insert_problems(conn, chunk.problems)
+        conn.execute(
+            update(Batch)
+            .where(Batch.id == self._batch_id)
+            .values(
+                records_read=Batch.records_read + chunk.size(),
+                rows_imported=Batch.rows_imported + inserted,
+                rows_duplicate=Batch.rows_duplicate + len(chunk.samples) - inserted,
+                rows_bad=Batch.rows_bad + len(chunk.problems),
+                rows_not_sampled=Batch.rows_not_sampled + chunk.not_sampled,
+                resume_line=chunk.last_line,
             )
+        )
 
 
-def _bool(value: bool | None) -> int | None:
-    return None if value is None else int(value)
+class _Worker:
+    """A worker process that runs the record loop (`_chunks`) and streams the chunks back.
+
+    Reading, parsing, mapping and making rows take about as long as SQLite takes to
+    insert them, and threads cannot overlap the two (both need the GIL): a second
+    process can. SQLite stays in this process, so commits, resume and cancel work as
+    in-process. Chunks travel marshalled (plain tuples of str/int/float/None: several
+    times faster than pickle). The pipe holds one chunk, the writer queue two more, so
+    memory stays bounded.
+
+    Started before the file check, so its own start (~0.5 s of imports) overlaps it;
+    it then waits for its job. It exits when the pipe closes: at the end, on a cancel,
+    when dropped unused, or when this process dies (even by SIGKILL): it never outlives
+    the import.
+    """
+
+    def __init__(self) -> None:
+        # spawn, not fork: the GUI has threads (a forked child may inherit a held lock).
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_work, args=(child,), name="redline-import-reader", daemon=True
+        )
+        self._process.start()
+        child.close()  # the worker's end lives in the worker only: EOF when it dies
+        self.close = weakref.finalize(self, _stop_worker, self._conn, self._process)
+        """Stop the worker (idempotent; also runs when the worker is dropped unused)."""
+
+    @contextmanager
+    def chunks(self, job: _ChunkJob) -> Iterator[Iterator[_Chunk]]:
+        """The job's chunks, made by the worker; closing stops it."""
+        with suppress(OSError):  # a worker that died at once is handled in _receive
+            self._conn.send(job)
+        try:
+            yield self._receive(job)
+        finally:
+            self.close()
+
+    def _receive(self, job: _ChunkJob) -> Iterator[_Chunk]:
+        received = False
+        while True:
+            try:
+                message = marshal.loads(self._conn.recv_bytes())
+            except (EOFError, OSError):
+                self._process.join()
+                if not received:
+                    # It could not start (e.g. a script without a __main__ guard, see
+                    # import_file): do the work here, slower but the same.
+                    _log.warning(
+                        "the import worker process stopped before its first records "
+                        "(exit code %s); importing in this process",
+                        self._process.exitcode,
+                    )
+                    yield from _chunks(job)
+                    return
+                raise RedlineError(
+                    "the import's reader process stopped unexpectedly "
+                    f"(exit code {self._process.exitcode})",
+                    hint="import the file again: it resumes after the last saved record",
+                ) from None
+            received = True
+            if message[0] == "chunk":
+                chunk = _Chunk(*message[1:])
+                yield chunk
+                if chunk.last:
+                    return
+            elif message[0] == "redline":
+                raise RedlineError(message[1], where=message[2], hint=message[3])
+            else:
+                raise RuntimeError(f"the import's reader process failed: {message[1]}")
+
+
+def _work(conn: multiprocessing.connection.Connection) -> None:
+    """The worker process: run the record loop of the job it receives, send each chunk."""
+    # Ctrl+C reaches the whole process group: the importing process decides about it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if not conn.poll(WORKER_IDLE_SECONDS):
+            return  # no job came (the importer lost track of us): the importer copes
+        job: _ChunkJob = conn.recv()
+        for chunk in _chunks(job):
+            message = (
+                "chunk", chunk.last_line, chunk.samples, chunk.problems,
+                chunk.not_sampled, chunk.position, chunk.total, chunk.last,
+            )  # fmt: skip
+            conn.send_bytes(marshal.dumps(message))
+    except (EOFError, OSError):
+        pass  # the importer closed the pipe (cancel) or is gone: stop quietly
+    except RedlineError as exc:
+        _send_quietly(conn, ("redline", exc.what, exc.where, exc.hint))
+    except BaseException as exc:
+        _send_quietly(conn, ("failed", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        conn.close()
+
+
+def _stop_worker(
+    conn: multiprocessing.connection.Connection, process: multiprocessing.process.BaseProcess
+) -> None:
+    conn.close()
+    # Done, idle, or its work is moot (a cancel, an error here): nothing in it to keep.
+    process.terminate()
+    process.join()
+
+
+def _send_quietly(conn: multiprocessing.connection.Connection, message: tuple[Any, ...]) -> None:
+    with suppress(OSError):
+        conn.send_bytes(marshal.dumps(message))
 
 
 def _raw_key(raw: bytes) -> str:

@@ -50,6 +50,9 @@ def word_diff(original: str, corrected: str) -> list[DiffSegment]:
     Adjacent segments of the same kind are merged, so the result is as short as the
     change allows.
     """
+    if original == corrected:
+        # The editor starts as the output itself: nothing to match, token by token.
+        return [DiffSegment("equal", original)] if original else []
     a, b = tokenize(original), tokenize(corrected)
     # autojunk off: it drops frequent tokens (spaces, "the") from long texts and then
     # reports whole paragraphs as changed.

@@ -29,6 +29,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -37,7 +38,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine
 
 from redline.errors import RedlineError
-from redline.progress import NO_PROGRESS, Progress, check
+from redline.progress import NO_PROGRESS, Cancelled, Progress, check
 from redline.review.types import (
     SORT_COLUMNS,
     QueueFilter,
@@ -52,6 +53,8 @@ __all__ = [
     "PREVIEW_CHARS",
     "QUEUE_INDEX_COLUMNS",
     "RowIds",
+    "cjk_words",
+    "distinct_models",
     "ensure_search_index",
     "first_page",
     "fts_query",
@@ -84,7 +87,9 @@ _SORT_SQL: dict[str, tuple[str, ...]] = {
     "score": ("s.score",),
     # ix_sample_prompt is (prompt_name, prompt_version): sort the way it is ordered.
     "prompt_version": ("s.prompt_name", "s.prompt_version"),
-    "model": ("s.model",),
+    # No index leads with model: ties in queue-index order let first_page read each
+    # model's rows straight from ix_sample_queue (see _model_head).
+    "model": ("s.model", *(f"s.{c}" for c in QUEUE_INDEX_COLUMNS)),
     "language": ("s.language",),
     "rowid": (),
 }
@@ -100,23 +105,42 @@ _SIGNAL_SQL = {
 
 # The rowids of the samples the current reviewer reviewed (restricted further by a
 # condition on `r`); reviews are few, and each is one probe of the sample primary key.
-_MINE = "SELECT s2.rowid FROM review r JOIN sample s2 ON s2.id = r.sample_id WHERE r.reviewer = :me"
-_MATCHES = (
-    "SELECT rowid FROM sample_fts WHERE sample_fts MATCH :fts "
-    "UNION SELECT s3.rowid FROM review_fts "
+# A tombstone (deleted: an undone first submit) is no review.
+_MINE = (
+    "SELECT s2.rowid FROM review r JOIN sample s2 ON s2.id = r.sample_id "
+    "WHERE r.reviewer = :me AND r.deleted = 0"
+)
+_CORRECTION_MATCHES = (
+    "SELECT s3.rowid FROM review_fts "
     "JOIN review r3 ON r3.rowid = review_fts.rowid "
     "JOIN sample s3 ON s3.id = r3.sample_id "
-    "WHERE review_fts MATCH :fts"
+    "WHERE review_fts MATCH :fts AND r3.deleted = 0"
 )
+_CORRECTION_CONTAINS = (
+    "SELECT s4.rowid FROM review r4 JOIN sample s4 ON s4.id = r4.sample_id "
+    "WHERE r4.deleted = 0 AND instr(r4.correction, :cjk{n}) > 0"
+)
+_MATCHES = f"SELECT rowid FROM sample_fts WHERE sample_fts MATCH :fts UNION {_CORRECTION_MATCHES}"
+
+
+# Han, kana and hangul: written without spaces, so FTS5's unicode61 tokenizer indexes a
+# whole run of them as one token and a word inside the run is never found. Such words
+# are matched as substrings instead (a scan; a trigram index would need a migration).
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def cjk_words(text: str) -> list[str]:
+    """The words of `text` in a script written without spaces (matched as substrings)."""
+    return [w for w in re.findall(r"\w+", text) if _CJK.search(w)]
 
 
 def fts_query(text: str) -> str:
     """The FTS5 query for what a user typed: every word must occur, the last as a prefix.
 
     Words are quoted, so FTS5 operators and punctuation in the text are taken literally.
-    Returns "" when the text has no word at all.
+    Returns "" when the text has no word for the index (CJK words: see `cjk_words`).
     """
-    words = re.findall(r"\w+", text)
+    words = [w for w in re.findall(r"\w+", text) if not _CJK.search(w)]
     if not words:
         return ""
     quoted = [f'"{word}"' for word in words]
@@ -139,6 +163,20 @@ def _where(
             pass
         case "unreviewed":
             clauses.append(f"s.rowid NOT IN ({_MINE})")
+            # Overlap (redline.quality.overlap): a batch may ask for k >= 2 reviewers per
+            # sample; its samples leave every queue once k people reviewed them
+            # (adjudications and tombstones do not count). The NOT EXISTS is uncorrelated,
+            # so SQLite runs it once; with no such batch (k = 1, the default) the NOT IN
+            # set is never built and the plan stays the covering-index scan. CROSS JOIN
+            # keeps the reviews (few) driving, read in sample_id order: no sort step.
+            clauses.append(
+                "(NOT EXISTS (SELECT 1 FROM batch WHERE reviewers_per_sample > 1)"
+                " OR s.rowid NOT IN (SELECT s5.rowid FROM review r5"
+                " CROSS JOIN sample s5 ON s5.id = r5.sample_id"
+                " CROSS JOIN batch b5 ON b5.id = s5.batch_id"
+                " WHERE b5.reviewers_per_sample > 1 AND r5.deleted = 0 AND r5.adjudicated = 0"
+                " GROUP BY r5.sample_id HAVING count(*) >= max(b5.reviewers_per_sample)))"
+            )
         case "reviewed_by_me":
             clauses.append(f"s.rowid IN ({_MINE})")
         case "flagged_bad":
@@ -179,6 +217,12 @@ def _where(
     if query:
         clauses.append(f"s.rowid IN ({_MATCHES})")
         params["fts"] = query
+    for n, word in enumerate(cjk_words(filter.text)):
+        clauses.append(
+            f"(instr(s.input_text, :cjk{n}) > 0 OR instr(s.output, :cjk{n}) > 0 "
+            f"OR s.rowid IN ({_CORRECTION_CONTAINS.format(n=n)}))"
+        )
+        params[f"cjk{n}"] = word
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -211,28 +255,57 @@ def _driver(engine: Engine) -> Iterator[sqlite3.Connection]:
         )
     raw = engine.raw_connection()
     try:
-        yield cast(sqlite3.Connection, raw.driver_connection)
+        conn = cast(sqlite3.Connection, raw.driver_connection)
+        # A queue read scans an index once: a big page cache buys nothing, and the
+        # engine's 64 MB per connection, times the reads running at once, is most of
+        # the app's peak memory at a million samples.
+        conn.execute("PRAGMA cache_size = -8192")
+        # Sorting a million rowids (a sort by model, score) spills to a temporary file
+        # instead of growing the process by a hundred megabytes.
+        conn.execute("PRAGMA temp_store = FILE")
+        yield conn
     finally:
         raw.close()
 
 
-def _is_read_only(engine: Engine) -> bool:
-    return engine.url.query.get("mode") == "ro"
-
-
-def snapshot(engine: Engine, filter: QueueFilter, sort: QueueSort, reviewer: str) -> RowIds:
+def snapshot(
+    engine: Engine,
+    filter: QueueFilter,
+    sort: QueueSort,
+    reviewer: str,
+    progress: Progress = NO_PROGRESS,
+) -> RowIds:
     """The rowids of every sample matching `filter`, in `sort` order (ties: rowid).
 
-    Seconds at worst on a million samples: run it in a background task. A text filter
-    first brings the search index up to date (`ensure_search_index`) unless the engine
-    is read-only, in which case samples not indexed yet are not found.
+    Up to a second or two on a million samples: run it in a background task; a cancel
+    through `progress` stops the query itself (raises `Cancelled`), so a snapshot
+    superseded by the next filter change stops costing CPU and memory at once. It only
+    reads: a text filter finds the samples already in the search index, so after an
+    import run `ensure_search_index` (on the writer) and then take the snapshot again.
     """
-    if fts_query(filter.text) and not _is_read_only(engine):
-        ensure_search_index(engine)
+    check(progress)
     sql, params = _queue_sql(filter, sort, reviewer)
     with _driver(engine) as conn:
-        cursor = conn.execute(sql, params)
-        return np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64)
+        # SQLite calls this every N virtual-machine steps; True interrupts the query.
+        conn.set_progress_handler(progress.cancelled, 50_000)
+        try:
+            return _rowids(conn, sql, params)
+        except sqlite3.OperationalError as exc:
+            if progress.cancelled():
+                raise Cancelled from exc
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
+
+
+def _rowids(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> RowIds:
+    # SQLite joins the rowids into one text (in C, without the GIL) and numpy parses it:
+    # 2-3x faster than a Python row per sample, and the GUI thread keeps the GIL. The
+    # ordered subquery is not flattened into an aggregate, so the text keeps its order.
+    (text,) = conn.execute(f"SELECT group_concat(rowid) FROM ({sql})", params).fetchone()
+    if not text:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 def first_page(
@@ -245,14 +318,108 @@ def first_page(
     """The head (`limit` rowids) of `snapshot(engine, filter, sort, reviewer)`, fast.
 
     For the queue to show rows at once after a filter change while the snapshot builds.
-    It searches only what is already indexed (it never waits for the search index), so
-    right after an import its head may differ from the snapshot's.
+    Like the snapshot it searches what is already indexed.
     """
-    sql, params = _queue_sql(filter, sort, reviewer)
-    params["limit"] = limit
     with _driver(engine) as conn:
+        if fts_query(filter.text) and not cjk_words(filter.text):
+            head = _text_head(conn, filter, sort, reviewer, limit)
+            if head is not None:
+                return head
+        elif sort.column == "model":
+            return _model_head(conn, engine, filter, sort, reviewer=reviewer, limit=limit)
+        sql, params = _queue_sql(filter, sort, reviewer)
+        params["limit"] = limit
         cursor = conn.execute(sql + " LIMIT :limit", params)
         return np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64)
+
+
+def _model_head(
+    conn: sqlite3.Connection,
+    engine: Engine,
+    filter: QueueFilter,
+    sort: QueueSort,
+    *,
+    reviewer: str,
+    limit: int,
+) -> RowIds:
+    """The head of a model-sorted queue without sorting the whole store.
+
+    No index leads with model, so `ORDER BY model LIMIT n` sorts every sample (a
+    quarter of a second at a million). Models are few: take each one's rows in queue
+    index order, model by model, until the page is full.
+    """
+    where, params = _where(filter, reviewer, in_queue_index=True)
+    where += " AND " if where else " WHERE "
+    direction = " DESC" if sort.descending else ""
+    order = ", ".join(f"s.{c}{direction}" for c in (*QUEUE_INDEX_COLUMNS, "rowid"))
+    # SQLite sorts NULL first, ascending.
+    models = sorted(distinct_models(engine), key=lambda m: (m is not None, m or ""))
+    head: list[int] = []
+    for model in reversed(models) if sort.descending else models:
+        if len(head) >= limit:
+            break
+        clause = "s.model IS NULL" if model is None else "+s.model = :sort_model"
+        rows = conn.execute(
+            f"SELECT s.rowid FROM sample s{where}{clause} ORDER BY {order} LIMIT :limit",
+            {**params, "sort_model": model, "limit": limit - len(head)},
+        )
+        head.extend(r for (r,) in rows)
+    return np.array(head, dtype=np.int64)
+
+
+# (database, newest rowid) -> the models of its samples. Samples are only ever added
+# (an import raises the newest rowid) or, rarely, deleted (a model left over finds
+# no rows), so this is never wrong for long.
+_MODELS: dict[tuple[str, int], tuple[str | None, ...]] = {}
+
+
+def distinct_models(engine: Engine) -> tuple[str | None, ...]:
+    """The models the store's samples name (None for samples without one); cached."""
+    with _driver(engine) as conn:
+        (newest,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM sample").fetchone()
+        key = (str(engine.url.database), int(newest))
+        cached = _MODELS.get(key)
+        if cached is None:
+            cached = tuple(m for (m,) in conn.execute("SELECT DISTINCT model FROM sample"))
+            _MODELS.clear()
+            _MODELS[key] = cached
+        return cached
+
+
+# Rows of the queue (without its text filter) the search head tests before giving up.
+_HEAD_CANDIDATES = 4000
+
+
+def _text_head(
+    conn: sqlite3.Connection, filter: QueueFilter, sort: QueueSort, reviewer: str, limit: int
+) -> RowIds | None:
+    """The head of a text-filtered queue when its words are common, else None.
+
+    `rowid IN (every match)` costs a second or more for a word in half the samples: the
+    matches are all collected before the first row comes. Instead take the first rows
+    of the queue without the text filter and ask the index only for the matches in
+    their rowid range (one bounded scan; narrow, as import order follows time). Exact:
+    every candidate is tested, in order. Rare words leave too few hits among the
+    candidates: None, and the caller runs the plain query, which is fast for them.
+    """
+    sql, params = _queue_sql(replace(filter, text=""), sort, reviewer)
+    params["limit"] = _HEAD_CANDIDATES
+    candidates = [r for (r,) in conn.execute(sql + " LIMIT :limit", params)]
+    if not candidates:
+        return np.empty(0, dtype=np.int64)
+    fts = fts_query(filter.text)
+    matches = {
+        r
+        for (r,) in conn.execute(
+            "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? AND rowid BETWEEN ? AND ?",
+            (fts, min(candidates), max(candidates)),
+        )
+    }
+    matches.update(r for (r,) in conn.execute(_CORRECTION_MATCHES, {"fts": fts}))
+    head = [r for r in candidates if r in matches][:limit]
+    if len(head) < limit and len(candidates) == _HEAD_CANDIDATES:
+        return None
+    return np.array(head, dtype=np.int64)
 
 
 _ROWS_SQL = f"""
@@ -260,7 +427,7 @@ SELECT s.rowid, s.id, s.score, s.prompt_name, s.prompt_version, s.model, s.langu
        s.captured_at, substr(s.input_text, 1, {PREVIEW_CHARS * 2}),
        r.id, r.verdict, coalesce(r.correction, '') != '', coalesce(r.flagged, 0)
 FROM sample s
-LEFT JOIN review r ON r.sample_id = s.id AND r.reviewer = :me
+LEFT JOIN review r ON r.sample_id = s.id AND r.reviewer = :me AND r.deleted = 0
 WHERE s.rowid IN (SELECT value FROM json_each(:rowids))
 """
 

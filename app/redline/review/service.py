@@ -8,6 +8,10 @@ Nothing is ever thrown away: an edit copies the revision it replaces into
 review_history (reason "edit"), an undo copies the revision it removes or overwrites
 (reason "undo"), a redo likewise (reason "redo"). Every local change bumps the
 revision and marks the review dirty, so sync pushes it (higher revision wins).
+
+A review is never deleted: undoing a first submit leaves a tombstone (`deleted` set,
+revision bumped) so the withdrawal syncs like any other change; a tombstone reads as
+"no review" everywhere, and a later submit brings the same row back.
 """
 
 from __future__ import annotations
@@ -25,10 +29,24 @@ from redline.store.base import utcnow, uuid7
 from redline.store.models import Review, ReviewDraft, ReviewHistory, Sample
 from redline.store.session import session_scope
 
-__all__ = ["UNDO_LIMIT", "ReviewService"]
+__all__ = ["UNDO_LIMIT", "ReviewService", "review_id"]
 
 # Review actions kept for undo in one session.
 UNDO_LIMIT = 1000
+
+# Namespace of review ids (see review_id).
+_REVIEW_ID_NAMESPACE = uuid.UUID("5b0c7a3e-2f4d-4c1e-9a57-7d8e4f2a6b10")
+
+
+def review_id(sample_id: uuid.UUID, reviewer: str) -> uuid.UUID:
+    """The id of `reviewer`'s review of a sample: the same on every machine.
+
+    There is one review per (sample, reviewer). A random (v7) id would give the same
+    reviewer two rows for one sample when they start it offline on two machines, and
+    the shared database's uniqueness would refuse the second; with a name-based id
+    (UUIDv5) both machines write revisions of one row, which sync knows how to merge.
+    """
+    return uuid.uuid5(_REVIEW_ID_NAMESPACE, f"{sample_id.hex}/{reviewer}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +198,16 @@ class ReviewService:
         """This reviewer's current review of the sample, or None."""
         with session_scope(self.engine) as session:
             review = self._mine(session, sample_id)
-            return None if review is None else _state(review)
+            return None if review is None or review.deleted else _state(review)
 
     def history(self, sample_id: uuid.UUID) -> list[ReviewState]:
         """Every reviewer's current review and every earlier revision, newest first."""
         with session_scope(self.engine) as session:
             states = [
                 _state(r)
-                for r in session.scalars(select(Review).where(Review.sample_id == sample_id))
+                for r in session.scalars(
+                    select(Review).where(Review.sample_id == sample_id, Review.deleted.is_(False))
+                )
             ]
             states += [
                 _history_state(h)
@@ -199,19 +219,28 @@ class ReviewService:
         states.sort(key=lambda s: (s.updated_at, s.reason is None, s.revision), reverse=True)
         return states
 
-    def progress(self, batch_id: uuid.UUID | None = None) -> tuple[int, int]:
-        """(samples this reviewer reviewed, samples) in the batch, or in the whole store."""
+    def progress(
+        self, batch_id: uuid.UUID | None = None, *, total: int | None = None
+    ) -> tuple[int, int]:
+        """(samples this reviewer reviewed, samples) in the batch, or in the whole store.
+
+        Counting a million samples takes a while; a caller that knows the total (it
+        changes only with imports) passes it and only the reviews are counted.
+        """
         with session_scope(self.engine) as session:
             total_q = select(func.count()).select_from(Sample)
             mine_q = (
-                select(func.count()).select_from(Review).where(Review.reviewer == self.reviewer)
+                select(func.count())
+                .select_from(Review)
+                .where(Review.reviewer == self.reviewer, Review.deleted.is_(False))
             )
             if batch_id is not None:
                 total_q = total_q.where(Sample.batch_id == batch_id)
                 mine_q = mine_q.join(Sample, Sample.id == Review.sample_id).where(
                     Sample.batch_id == batch_id
                 )
-            return session.execute(mine_q).scalar_one(), session.execute(total_q).scalar_one()
+            mine = session.execute(mine_q).scalar_one()
+            return mine, total if total is not None else session.execute(total_q).scalar_one()
 
     # -- writing ----------------------------------------------------------------------
 
@@ -227,14 +256,17 @@ class ReviewService:
         with session_scope(self.engine) as session:
             self._drop_draft(session, review.sample_id)
             current = self._mine(session, review.sample_id)
-            if current is None:
+            if current is None or current.deleted:
                 if session.get(Sample, review.sample_id) is None:
                     raise RedlineError(f"sample {review.sample_id} does not exist")
-                current = self._revive(session, review.sample_id)
+                if current is None:
+                    current = self._revive(session, review.sample_id)
+                    session.add(current)
+                # A tombstone comes back to life under its id, with its time spent.
+                current.deleted = False
                 after.apply(current)
                 current.time_spent_ms += review.time_spent_ms
                 self._bump(current)
-                session.add(current)
                 before = None
             else:
                 before = _Values.of(current)
@@ -257,8 +289,9 @@ class ReviewService:
     def undo(self) -> Changes | None:
         """Undo this session's last review action; None when there is none.
 
-        Undoing a first submit removes the review (its revision stays in history, reason
-        "undo"); undoing an edit restores the earlier values as a new revision.
+        Undoing a first submit withdraws the review (a tombstone; its revision stays in
+        history, reason "undo"); undoing an edit restores the earlier values as a new
+        revision.
         """
         if not self._undo:
             return None
@@ -372,25 +405,30 @@ class ReviewService:
         review.dirty = True
 
     def _apply(self, sample_id: uuid.UUID, values: _Values | None, *, reason: str) -> None:
-        """Make the review hold `values` (None: no review), setting the current one aside."""
+        """Make the review hold `values` (None: no review, a tombstone), setting the
+        current one aside."""
         with session_scope(self.engine) as session:
             current = self._mine(session, sample_id)
-            if current is not None:
+            if current is not None and not current.deleted:
                 self._set_aside(session, current, reason)
             if values is None:
-                if current is not None:
-                    session.delete(current)
+                if current is not None and not current.deleted:
+                    current.deleted = True
+                    self._bump(current)
                 return
             if current is None:
                 current = self._revive(session, sample_id)
                 session.add(current)
+            current.deleted = False
             values.apply(current)
             self._bump(current)
 
     def _revive(self, session: Session, sample_id: uuid.UUID) -> Review:
-        """A new current review (revision 0, to be bumped). One that was removed (undo)
-        comes back under its id, after its last revision and with its time spent, so
-        its history stays one line and sync sees a newer revision of the same row."""
+        """A new current review (revision 0, to be bumped). One that was removed (by an
+        undo before tombstones existed) comes back under its id, after its last revision
+        and with its time spent, so its history stays one line and sync sees a newer
+        revision of the same row. A review never seen gets `review_id(sample, reviewer)`,
+        so the same reviewer starting it on two machines makes one row, not two."""
         last = session.scalars(
             select(ReviewHistory)
             .where(ReviewHistory.sample_id == sample_id, ReviewHistory.reviewer == self.reviewer)
@@ -398,7 +436,7 @@ class ReviewService:
             .limit(1)
         ).one_or_none()
         return Review(
-            id=last.review_id if last else uuid7(),
+            id=last.review_id if last else review_id(sample_id, self.reviewer),
             sample_id=sample_id,
             reviewer=self.reviewer,
             revision=last.revision if last else 0,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from redline.store.bulk import restore_deferred_indexes
 from redline.store.engine import sqlite_engine
 from redline.store.migrate import check_not_newer, head_revision, inspect_sqlite_file, upgrade
 
@@ -21,6 +22,9 @@ def open_local_store(path: Path) -> Engine:
     engine = sqlite_engine(path)
     if revision != head_revision():
         upgrade(engine, where=str(path))
+    # A big import drops these while it runs and builds them at its end; one that was
+    # killed first left them out (see bulk.DEFERRED_INDEXES).
+    restore_deferred_indexes(engine)
     return engine
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -219,10 +220,16 @@ class Review(ReviewFields, SyncedMixin, Base):
         CheckConstraint(_enum_check("verdict", Verdict), name="verdict"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
         Index("ix_review_reviewer_updated", "reviewer", "updated_at"),
+        # Counting reviewed samples reads only these two columns: a covering index, so
+        # statistics never read the review rows (tombstones are skipped by `deleted`).
+        Index("ix_review_sample_live", "sample_id", "deleted"),
     )
 
     # An adjudicated review is a lead's final word on a disputed sample.
     adjudicated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A tombstone: the review was withdrawn (undo of a first submit). The row stays so
+    # the withdrawal syncs; everything that counts reviews must skip deleted ones.
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReviewHistory(ReviewFields, SyncedMixin, Base):

@@ -131,7 +131,9 @@ class ProblemRow(NamedTuple):
 
 
 def _reviewed_ids() -> Select[tuple[uuid.UUID]]:
-    return select(Review.sample_id)
+    # A tombstone (an undone first submit, kept so the withdrawal syncs) is no review.
+    reviews: Select[tuple[uuid.UUID]] = select(Review.sample_id)
+    return reviews.where(Review.deleted.is_(False))
 
 
 Key = tuple[str | None, ...]

@@ -12,7 +12,7 @@ defence for any other editable widget, and the tests check both paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -38,9 +38,16 @@ __all__ = [
     "MENUS",
     "REVIEW_MENUS",
     "ActionSpec",
+    "Keymap",
+    "apply_keymap",
     "build_actions",
     "build_menus",
+    "default_keymap",
+    "effective_keymap",
+    "find_conflict",
+    "is_single_key",
     "is_typing",
+    "portable_key",
 ]
 
 MENUS = ("File", "Review", "Navigate", "View", "Help")
@@ -61,15 +68,14 @@ class ActionSpec:
     handler: str
     args: tuple[object, ...] = ()
     help: str = ""
+    # A QKeySequence.StandardKey name ("Redo", "Find"): the platform's own keys for it
+    # are added to `keys` when the actions are built (Ctrl+Y for redo on Windows).
+    standard: str = ""
 
     @property
     def single_key(self) -> bool:
         """A key without Ctrl/Alt/Meta: it would be typed in a text field."""
-        key = self.keys[0]
-        parts = key.split("+") if len(key) > 1 else [key]
-        modifiers = {p.lower() for p in parts[:-1]} - {"shift"}
-        named = len(parts[-1]) > 1  # Esc, F1, Return, Delete: never typed as text
-        return not modifiers and not named
+        return is_single_key(self.keys[0])
 
     def shortcut_text(self) -> str:
         """The first key as the platform shows it (Ctrl+Return, ⌘↩ on macOS)."""
@@ -86,12 +92,20 @@ def _rating(n: int) -> ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("file.import", "&Import…", ("Ctrl+I",), "File", "import_file",
                help="import production outputs (JSONL, CSV, Parquet); or drop a file"),
-    ActionSpec("file.quit", "&Quit", ("Ctrl+Q",), "File", "close"),
+    ActionSpec("file.sync", "&Sync now", ("Ctrl+Shift+S",), "File", "sync_now",
+               help="push your reviews to the shared database and pull the team's"),
+    ActionSpec("file.connection", "Co&nnection…", ("Ctrl+Shift+D",), "File", "edit_connection",
+               help="the shared database: host, login, password (kept in the keyring)"),
+    ActionSpec("file.preferences", "&Preferences…", ("Ctrl+,",), "File", "open_preferences",
+               help="identity, theme, taxonomy, shortcuts, sync, redaction",
+               standard="Preferences"),
+    ActionSpec("file.quit", "&Quit", ("Ctrl+Q",), "File", "close", standard="Quit"),
     ActionSpec("nav.next", "&Next sample", ("J",), "Navigate", "next_sample"),
     ActionSpec("nav.previous", "&Previous sample", ("K",), "Navigate", "previous_sample"),
     ActionSpec("nav.skip", "&Skip", ("S",), "Navigate", "skip_sample",
                help="leave this sample unreviewed and go to the next"),
-    ActionSpec("nav.search", "&Search…", ("/",), "Navigate", "focus_search"),
+    ActionSpec("nav.search", "&Search…", ("/", "Ctrl+F"), "Navigate", "focus_search",
+               standard="Find"),
     ActionSpec("nav.queue", "Back to the &queue", ("Esc",), "Navigate", "focus_queue",
                help="leave a text field so single keys work again"),
     ActionSpec("review.good", "Verdict: &good", ("G",), "Review", "set_verdict", ("good",)),
@@ -105,9 +119,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("review.flag", "&Flag for a lead", ("F",), "Review", "toggle_flag"),
     ActionSpec("review.submit", "Su&bmit and next", ("Ctrl+Return", "Ctrl+Enter"), "Review",
                "submit_review", help="works inside the note and correction too"),
-    ActionSpec("review.undo", "&Undo last review", ("Ctrl+Z",), "Review", "undo_review"),
-    ActionSpec("review.redo", "&Redo review", ("Ctrl+Shift+Z",), "Review", "redo_review"),
+    ActionSpec("review.undo", "&Undo last review", ("Ctrl+Z",), "Review", "undo_review",
+               standard="Undo"),
+    ActionSpec("review.redo", "&Redo review", ("Ctrl+Shift+Z",), "Review", "redo_review",
+               standard="Redo"),
     ActionSpec("view.guidelines", "&Guidelines", ("Ctrl+G",), "View", "toggle_guidelines"),
+    ActionSpec("view.edit_guidelines", "&Edit guidelines…", ("Ctrl+Shift+G",), "View",
+               "edit_guidelines", help="the shown prompt's guidelines; Ctrl+S saves, Esc cancels"),
+    ActionSpec("view.theme", "Switch &theme", ("Ctrl+Shift+T",), "View", "cycle_theme",
+               help="system → light → dark"),
     ActionSpec("view.review", "&Review queue", ("Ctrl+1",), "View", "show_workspace",
                ("review",)),
     *(
@@ -131,33 +151,43 @@ def is_typing(widget: QWidget | None) -> bool:
     return isinstance(widget, QAbstractSpinBox)
 
 
-def _make_trigger(spec: ActionSpec, handler: Callable[..., object]) -> Callable[[], None]:
+def _make_trigger(
+    spec: ActionSpec, handler: Callable[..., object], action: QAction
+) -> Callable[[], None]:
     def trigger() -> None:
         # Second line of defence (see the module docstring): a single key that reached us
-        # while a text field has focus was meant as text.
-        if spec.single_key and is_typing(QApplication.focusWidget()):
+        # while a text field has focus was meant as text. The action's current keys
+        # count (the reviewer may have rebound them); an action that also has a Ctrl key
+        # (search: "/" and Ctrl+F) relies on the text widgets' ShortcutOverride alone.
+        keys = [k.toString(_PORTABLE) for k in action.shortcuts()]
+        if keys and all(map(is_single_key, keys)) and is_typing(QApplication.focusWidget()):
             return
         handler(*spec.args)
 
     return trigger
 
 
-def build_actions(window: QWidget) -> dict[str, QAction]:
+def build_actions(
+    window: QWidget, shortcuts: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, QAction]:
     """Create the QActions for `window` (which has every handler) and add them to it.
 
+    `shortcuts` are the reviewer's rebound keys (`Settings.shortcuts`, action id ->
+    keys), applied over the table's defaults (see `effective_keymap`).
     Shortcuts use `Qt.WindowShortcut`: they work wherever focus is inside the window,
     never in a dialog on top of it.
     """
+    keymap = effective_keymap(shortcuts)
     actions: dict[str, QAction] = {}
     for spec in ACTIONS:
         action = QAction(spec.text, window)
         action.setObjectName(spec.id)
-        action.setShortcuts([QKeySequence(k) for k in spec.keys])
+        action.setShortcuts([QKeySequence(k) for k in keymap[spec.id]])
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if spec.help:
             action.setStatusTip(spec.help)
         handler = getattr(window, spec.handler)
-        action.triggered.connect(_make_trigger(spec, handler))
+        action.triggered.connect(_make_trigger(spec, handler, action))
         window.addAction(action)
         actions[spec.id] = action
     return actions
@@ -170,3 +200,99 @@ def build_menus(menubar: QMenuBar, actions: dict[str, QAction]) -> None:
         for spec in ACTIONS:
             if spec.menu == name:
                 menu.addAction(actions[spec.id])
+
+
+# ====================================================================== the keymap
+
+# Keys are stored and compared as Qt's portable text ("Ctrl+Shift+Z"), which reads the
+# same on every platform (Ctrl is Cmd on macOS) and round-trips through QKeySequence.
+_PORTABLE = QKeySequence.SequenceFormat.PortableText
+
+Keymap = dict[str, tuple[str, ...]]
+"""Action id -> its keys, the first one shown in menus."""
+
+
+def portable_key(key: str) -> str:
+    """`key` in Qt's portable text ("ctrl+f" -> "Ctrl+F"); "" when Qt cannot read it."""
+    return QKeySequence(key).toString(_PORTABLE)
+
+
+def is_single_key(key: str) -> bool:
+    """A key without Ctrl/Alt/Meta that is a character: it would be typed in a text field.
+
+    Named keys (Esc, F1, Return, Delete) are never typed as text.
+    """
+    sequence = QKeySequence(key)
+    if sequence.isEmpty():
+        return False
+    combination = sequence[0]  # type: ignore[index]  # QKeySequence has operator[]
+    modifiers = combination.keyboardModifiers() & ~Qt.KeyboardModifier.ShiftModifier
+    named = combination.key().value >= Qt.Key.Key_Escape.value
+    return modifiers == Qt.KeyboardModifier.NoModifier and not named
+
+
+def _platform_keys(standard: str) -> list[str]:
+    """The platform's keys for a QKeySequence.StandardKey (needs a QGuiApplication)."""
+    found: list[str] = []
+    for sequence in QKeySequence.keyBindings(getattr(QKeySequence.StandardKey, standard)):
+        combination = sequence[0]  # type: ignore[index]  # QKeySequence has operator[]
+        # Only Ctrl (Cmd on macOS) combinations: the platform also lists Alt+Backspace
+        # and media keys for undo/redo, which would take back a review by accident.
+        if sequence.count() == 1 and combination.keyboardModifiers() & (
+            Qt.KeyboardModifier.ControlModifier
+        ):
+            found.append(sequence.toString(_PORTABLE))
+    return found
+
+
+def default_keymap() -> Keymap:
+    """The table's keys, plus each action's standard platform keys no other action uses."""
+    taken = {portable_key(k) for spec in ACTIONS for k in spec.keys}
+    keymap: Keymap = {}
+    for spec in ACTIONS:
+        keys = [portable_key(k) for k in spec.keys]
+        for key in _platform_keys(spec.standard) if spec.standard else []:
+            if key not in taken:
+                keys.append(key)
+                taken.add(key)
+        keymap[spec.id] = tuple(keys)
+    return keymap
+
+
+def effective_keymap(overrides: Mapping[str, Sequence[str]] | None = None) -> Keymap:
+    """The defaults with the reviewer's rebound keys on top.
+
+    A rebound key wins over a default one (a newer Redline may give a new action a key
+    the reviewer already chose): the default loses it. Unknown action ids, keys Qt cannot
+    read and repeats in a hand-edited file are dropped, never an error.
+    """
+    keymap = default_keymap()
+    chosen: Keymap = {}
+    used: set[str] = set()
+    for action_id, keys in (overrides or {}).items():
+        if action_id not in keymap or not isinstance(keys, list | tuple):
+            continue
+        clean = [portable_key(k) for k in keys if isinstance(k, str)]
+        clean = [k for k in dict.fromkeys(clean) if k and k not in used]
+        used.update(clean)
+        chosen[action_id] = tuple(clean)
+    for action_id, keys in keymap.items():
+        keymap[action_id] = chosen.get(action_id, tuple(k for k in keys if k not in used))
+    return keymap
+
+
+def find_conflict(
+    keymap: Mapping[str, Sequence[str]], action_id: str, key: str
+) -> ActionSpec | None:
+    """The other action that already has `key` in `keymap`, or None."""
+    wanted = portable_key(key)
+    for spec in ACTIONS:
+        if spec.id != action_id and wanted in keymap.get(spec.id, ()):
+            return spec
+    return None
+
+
+def apply_keymap(actions: Mapping[str, QAction], keymap: Mapping[str, Sequence[str]]) -> None:
+    """Set every action's keys from `keymap` (after the reviewer rebound some)."""
+    for action_id, action in actions.items():
+        action.setShortcuts([QKeySequence(k) for k in keymap.get(action_id, ())])

@@ -44,7 +44,7 @@ EXIT_ERROR = 2
 DEMO_COUNT = 5_000
 DEMO_SEED = 7
 # The action that opens the team database connection (sync), offered by the welcome.
-CONNECT_ACTION = "file.connect"
+CONNECT_ACTION = "file.connection"
 
 
 def application() -> QApplication:

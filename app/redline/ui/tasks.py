@@ -269,4 +269,13 @@ class TaskRunner(QObject):
         done = self._write_pool.waitForDone(timeout_ms)
         # Only our own tasks matter on the global pool, but Qt can only wait for all.
         done = self._read_pool.waitForDone(timeout_ms) and done
+        # Their "finished" events may still be queued: they must not call back into a
+        # runner that is about to be deleted ("Signal source has been deleted").
+        was_busy = bool(self._active)
+        for task, _pool in self._active.values():
+            task.signals._on_finished = None
+        self._active.clear()
+        self._by_key.clear()
+        if was_busy:
+            self.busy_changed.emit(False)
         return done

@@ -53,6 +53,11 @@ class Theme(QObject):
         self._app.setStyleSheet(render_template(template, self.tokens))
         self.changed.emit()
 
+    @property
+    def setting(self) -> str:
+        """What the user chose: "light", "dark" or "system"."""
+        return self._setting
+
     def set_setting(self, setting: str) -> None:
         """Switch to "light", "dark" or "system"."""
         self._setting = setting

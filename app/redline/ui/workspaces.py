@@ -53,7 +53,16 @@ class WorkspaceSpec:
 
 
 # In tab order after "Review" (Ctrl+1); the n-th entry gets Ctrl+(n+1).
-WORKSPACES: tuple[WorkspaceSpec, ...] = ()
+WORKSPACES: tuple[WorkspaceSpec, ...] = (
+    WorkspaceSpec("studio", "Threshold studio", "redline.ui.studio.page:StudioPage"),
+    WorkspaceSpec("drift", "Drift", "redline.ui.drift.page:DriftPage"),
+    WorkspaceSpec("export", "Export", "redline.ui.export.page:ExportPage"),
+    WorkspaceSpec("prompts", "Prompts", "redline.ui.prompts.catalog_page:CatalogPage"),
+    WorkspaceSpec(
+        "experiments", "Experiments", "redline.ui.prompts.experiment_page:ExperimentPage"
+    ),
+    WorkspaceSpec("quality", "Quality", "redline.ui.quality.page:QualityPage"),
+)
 
 
 def create_page(spec: WorkspaceSpec, context: WorkspaceContext) -> QWidget:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,7 +20,11 @@ __all__ = ["ShortcutsDialog"]
 
 
 class ShortcutsDialog(QDialog):
-    """A read-only table of the shortcuts (generated from `redline.ui.actions.ACTIONS`)."""
+    """A read-only table of the shortcuts (generated from `redline.ui.actions.ACTIONS`).
+
+    The keys shown are those of `parent`'s actions when it has them (the reviewer may
+    have rebound some in the settings), else the table's defaults.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,8 +44,14 @@ class ShortcutsDialog(QDialog):
         for spec in sorted(ACTIONS, key=lambda s: order[s.menu]):
             row = self.table.rowCount()
             self.table.insertRow(row)
+            action = parent.findChild(QAction, spec.id) if parent is not None else None
+            sequences = (
+                action.shortcuts()
+                if isinstance(action, QAction)
+                else [QKeySequence(k) for k in spec.keys]
+            )
             keys = " or ".join(
-                QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in spec.keys
+                k.toString(QKeySequence.SequenceFormat.NativeText) for k in sequences
             )
             text = spec.text.replace("&", "")
             if spec.help:

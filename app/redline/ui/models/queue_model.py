@@ -13,7 +13,7 @@ import enum
 import functools
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -142,8 +142,10 @@ class QueueModel(QAbstractTableModel):
         self._loader = loader
         self._max_pages = max(1, max_pages)
         self._rowids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        # page number -> the page's rows by position (None: the sample is gone).
-        self._pages: OrderedDict[int, list[SampleRow | None]] = OrderedDict()
+        # page number -> the page's rows by position (None: the sample is gone), each
+        # with its cells' texts, formatted once: a repaint asks for ~1,000 cells.
+        self._pages: OrderedDict[int, list[_Entry | None]] = OrderedDict()
+        self._last_page = -1
 
     # -- the snapshot ---------------------------------------------------------------
 
@@ -183,14 +185,21 @@ class QueueModel(QAbstractTableModel):
             return
         if not changes.sample_ids:
             return
-        for page, rows in list(self._pages.items()):
+        for page, entries in list(self._pages.items()):
             hits = [
-                i for i, row in enumerate(rows) if row is not None and row.id in changes.sample_ids
+                i
+                for i, entry in enumerate(entries)
+                if entry is not None and entry.row.id in changes.sample_ids
             ]
             if not hits:
                 continue
-            del self._pages[page]
+            # Reload just those rows (a review changes one row, not its page of 200).
             first = page * PAGE_SIZE
+            keys = self._rowids[[first + i for i in hits]]
+            fresh = {row.rowid: row for row in self._loader(keys)}
+            for i, key in zip(hits, keys, strict=True):
+                row = fresh.get(int(key))
+                entries[i] = _Entry.of(row) if row is not None else None
             self.dataChanged.emit(
                 self.index(first + min(hits), 0),
                 self.index(first + max(hits), len(Column) - 1),
@@ -198,11 +207,29 @@ class QueueModel(QAbstractTableModel):
 
     apply_changes = invalidate
 
+    def seed_rows(self, first: int, rows: list[SampleRow]) -> None:
+        """Cache rows read elsewhere (the first page, read with the queue's head in a
+        background task), so showing them needs no query on the GUI thread. Only whole
+        pages, or the snapshot's last page, are kept: a part page would hide the rest."""
+        if first % PAGE_SIZE:
+            return
+        page = first // PAGE_SIZE
+        keys = self._rowids[first : first + PAGE_SIZE]
+        if len(keys) != len(rows) or len(keys) == 0:
+            return
+        by_rowid = {row.rowid: row for row in rows}
+        self._pages[page] = [_Entry.maybe(by_rowid.get(int(k))) for k in keys]
+        self._pages.move_to_end(page)
+        self._last_page = -1
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
+
     def row_at(self, row: int) -> SampleRow | None:
         """The row's SampleRow (loading its page), or None out of range or gone."""
         if not 0 <= row < len(self._rowids):
             return None
-        return self._page(row // PAGE_SIZE)[row % PAGE_SIZE]
+        entry = self._page(row // PAGE_SIZE)[row % PAGE_SIZE]
+        return entry.row if entry is not None else None
 
     def rowid_at(self, row: int) -> int | None:
         return int(self._rowids[row]) if 0 <= row < len(self._rowids) else None
@@ -238,38 +265,33 @@ class QueueModel(QAbstractTableModel):
 
     @override
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     @override
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.parent().isValid():
+        # Called for every role of every visible cell on each repaint: the common
+        # "nothing here" answers come first, and texts are formatted once per page.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
         row_number, column = index.row(), index.column()
         if not (0 <= row_number < len(self._rowids) and 0 <= column < len(Column)):
             return None
-        if role == RowIdRole:
+        if role == _ROWID:
             return int(self._rowids[row_number])
-        if role not in _ROLES:
-            return None
-        row = self.row_at(row_number)
-        if row is None:
-            return "(removed)" if role == Qt.ItemDataRole.DisplayRole and column == 0 else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _display(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column == Column.INPUT:
-            return row.input_preview
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SCORE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == SampleIdRole:
-            return row.id
-        if role == RowRole:
-            return row
+        entry = self._page(row_number // PAGE_SIZE)[row_number % PAGE_SIZE]
+        if entry is None:
+            return "(removed)" if role == _DISPLAY and column == 0 else None
+        if role == _DISPLAY:
+            return entry.texts[column]
+        if role == _TOOLTIP:
+            return entry.row.input_preview if column == Column.INPUT else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column == Column.SCORE else None
+        if role == _SAMPLE_ID:
+            return entry.row.id
+        if role == _ROW:
+            return entry.row
         return None
 
     @override
@@ -283,15 +305,18 @@ class QueueModel(QAbstractTableModel):
 
     # -- internals ------------------------------------------------------------------
 
-    def _page(self, page: int) -> list[SampleRow | None]:
+    def _page(self, page: int) -> list[_Entry | None]:
         rows = self._pages.get(page)
         if rows is not None:
-            self._pages.move_to_end(page)
+            if page != self._last_page:
+                self._pages.move_to_end(page)
+                self._last_page = page
             return rows
         keys = self._rowids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         by_rowid = {row.rowid: row for row in self._loader(keys)}
-        rows = [by_rowid.get(int(k)) for k in keys]
+        rows = [_Entry.maybe(by_rowid.get(int(k))) for k in keys]
         self._pages[page] = rows
+        self._last_page = page
         while len(self._pages) > self._max_pages:
             self._pages.popitem(last=False)
         return rows
@@ -304,15 +329,30 @@ class QueueModel(QAbstractTableModel):
             )
 
 
-_ROLES = frozenset(
-    {
-        Qt.ItemDataRole.DisplayRole,
-        Qt.ItemDataRole.ToolTipRole,
-        Qt.ItemDataRole.TextAlignmentRole,
-        SampleIdRole,
-        RowRole,
-    }
-)
+class _Entry(NamedTuple):
+    """A loaded row and its cells' display texts."""
+
+    row: SampleRow
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, row: SampleRow) -> _Entry:
+        return cls(row, tuple(_display(row, column) for column in Column))
+
+    @classmethod
+    def maybe(cls, row: SampleRow | None) -> _Entry | None:
+        return None if row is None else cls.of(row)
+
+
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_SAMPLE_ID = int(SampleIdRole)
+_ROW = int(RowRole)
+_ROWID = int(RowIdRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGNMENT, _SAMPLE_ID, _ROW, _ROWID})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _load_rows(engine: Engine, reviewer: str, rowids: npt.NDArray[np.int64]) -> list[SampleRow]:

@@ -55,9 +55,9 @@ class DiffView(QTextBrowser):
 
     def summary(self) -> str:
         """ "+3 −1 words", or "no changes"."""
-        stats = diff_stats(self.segments)
         if not any(s.kind != "equal" for s in self.segments):
             return "no changes"
+        stats = diff_stats(self.segments)
         return f"+{stats.inserted_words} −{stats.deleted_words} words"
 
     def _render(self) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDockWidget,
     QHeaderView,
     QLabel,
@@ -20,7 +23,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +31,8 @@ from typing_extensions import override
 
 from redline.errors import RedlineError
 from redline.review import queue
+from redline.review.guidelines import Guidelines, load_guidelines, save_guidelines
+from redline.review.history import HistoryEntry, history_entries
 from redline.review.service import ReviewService
 from redline.review.taxonomy import categories
 from redline.review.types import (
@@ -38,24 +42,37 @@ from redline.review.types import (
     ReviewInput,
     ReviewState,
     SampleDetail,
+    SampleRow,
     Verdict,
 )
 from redline.settings import Settings
 from redline.store.queries import BatchInfo, StoreStats, list_batches, store_stats
 from redline.ui.actions import ACTIONS, REVIEW_MENUS, build_actions, build_menus
 from redline.ui.changes import ChangeHub
+from redline.ui.desktop import DesktopMixin
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.dialogs.import_dialog import ImportDialog
 from redline.ui.dialogs.shortcuts import ShortcutsDialog
 from redline.ui.models.queue_model import Column, QueueModel
 from redline.ui.resources import guidelines_text
+from redline.ui.sync.dialog import ConnectionDialog
+from redline.ui.sync.status import SyncWidget
 from redline.ui.tasks import Task, TaskRunner
 from redline.ui.widgets.filter_bar import FilterBar
+from redline.ui.widgets.guidelines_pane import GuidelinesPane
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.widgets.sample_view import SampleView
 from redline.ui.workspaces import WORKSPACES, WorkspaceContext, create_page
 
-__all__ = ["LoadedSample", "MainWindow"]
+__all__ = ["IDLE_AFTER_S", "LoadedSample", "MainWindow"]
+
+# Time on a sample stops counting this long after the reviewer's last key or click
+# (and whenever the window is not the active one): a coffee break is not review time.
+IDLE_AFTER_S = 180.0
+# Samples read ahead and kept ready to show (the next rows of the queue).
+READ_AHEAD = 3
+# Review keys pressed while a sample loads are kept and applied to it, up to this many.
+MAX_PENDING_KEYS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,7 @@ class LoadedSample:
     detail: SampleDetail
     review: ReviewState | None
     draft: ReviewInput | None
+    history: tuple[HistoryEntry, ...] = ()
 
 
 def _load_sample(service: ReviewService, sample_id: uuid.UUID) -> LoadedSample:
@@ -72,7 +90,27 @@ def _load_sample(service: ReviewService, sample_id: uuid.UUID) -> LoadedSample:
         detail=service.sample_detail(sample_id),
         review=service.current_review(sample_id),
         draft=service.load_draft(sample_id),
+        history=tuple(history_entries(service.history(sample_id))),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueHead:
+    """The first rows of a queue and its first sample, read in one task, so the first
+    screen (and a filter change) needs no second round trip."""
+
+    rowids: Any
+    rows: list[SampleRow]
+    first: LoadedSample | None
+
+
+def _queue_head(
+    service: ReviewService, filter: QueueFilter, sort: QueueSort, preload: bool
+) -> QueueHead:
+    rowids = queue.first_page(service.engine, filter, sort, service.reviewer)
+    rows = queue.load_rows(service.engine, rowids, service.reviewer)
+    first = _load_sample(service, rows[0].id) if rows and preload else None
+    return QueueHead(rowids, rows, first)
 
 
 def _submit(service: ReviewService, review: ReviewInput) -> Changes:
@@ -81,10 +119,11 @@ def _submit(service: ReviewService, review: ReviewInput) -> Changes:
 
 def _filter_options(engine: Engine) -> tuple[StoreStats, list[BatchInfo]]:
     """What the filter bar offers: the store's breakdowns and its batches."""
+    queue.distinct_models(engine)  # ready before the reviewer sorts by model
     return store_stats(engine), list_batches(engine)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DesktopMixin, QMainWindow):
     """The reviewer's window. Every database call runs in a task; slots only touch widgets.
 
     Signals:
@@ -123,15 +162,38 @@ class MainWindow(QMainWindow):
 
         # Which sample is shown, since when (time spent), and what is in flight.
         self.current: LoadedSample | None = None
-        self._shown_at = time.monotonic()
+        # The clock behind time spent (a test may set its own).
+        self.clock: Callable[[], float] = time.monotonic
+        self._shown_at = self.clock()
         self._time_base_ms = 0
         self._loading_id: uuid.UUID | None = None
-        self._submitting = False
+        # Submits queued on the writer and not committed yet (the window moves on at once).
+        self._in_flight = 0
+        # Reviews whose submit failed, shown again (as drafts) when their sample is.
+        self._unsaved: dict[uuid.UUID, ReviewInput] = {}
         self._queue_generation = 0
         self._full_snapshot_generation = -1
-        self._advance_after_submit = False
         self._rowids: dict[uuid.UUID, int] = {}
-        self._guidelines_cache: dict[str | None, str] = {}
+        self._guidelines_cache: dict[str | None, Guidelines] = {}
+        self._guidelines_prompt: str | None = None
+        # Samples read ahead (the next rows), shown without a round trip; any write
+        # bumps the epoch, so a read that raced a write is never shown.
+        self._ready: OrderedDict[uuid.UUID, LoadedSample] = OrderedDict()
+        self._ready_epoch = 0
+        self._changed_at: dict[uuid.UUID, int] = {}
+        self._reading: set[uuid.UUID] = set()
+        self._closed = False
+        self._all_changed_at = 0
+        # Review keys pressed while a sample was loading (or a submit committing).
+        self._pending: list[Callable[[], None]] = []
+        # Active time on the shown sample (see IDLE_AFTER_S and time_spent_ms).
+        self._active_ms = 0.0
+        self._last_tick = self.clock()
+        self._counting = True
+        # Samples per batch (None: the store); they change only with imports.
+        self._totals: dict[uuid.UUID | None, int] = {}
+        self._progress_batch: object = ()
+        self._filter_options_loaded = False
 
         # -- queue (left) --
         self.filter_bar = FilterBar()
@@ -200,12 +262,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         # -- guidelines (dock) --
-        self.guidelines_view = QTextBrowser()
-        self.guidelines_view.setObjectName("guidelinesView")
-        self.guidelines_view.setOpenExternalLinks(True)
+        self.guidelines_pane = GuidelinesPane()
+        self.guidelines_view = self.guidelines_pane.view
+        self.guidelines_pane.save_requested.connect(self._on_guidelines_save)
         self.guidelines_dock = QDockWidget("Guidelines", self)
         self.guidelines_dock.setObjectName("guidelinesDock")
-        self.guidelines_dock.setWidget(self.guidelines_view)
+        self.guidelines_dock.setWidget(self.guidelines_pane)
         self.guidelines_dock.setAllowedAreas(
             Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -223,9 +285,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.progress_label)
+        self.sync_widget = SyncWidget(
+            engine=engine, settings=settings, runner=self.runner, hub=self.hub, parent=self
+        )
+        self.sync_widget.sync_failed.connect(self._on_task_failed)
+        self.statusBar().addPermanentWidget(self.sync_widget)
 
         # -- actions and wiring --
-        self.actions_by_id = build_actions(self)
+        self.actions_by_id = build_actions(self, settings.shortcuts)
         build_menus(self.menuBar(), self.actions_by_id)
         self.actions_by_id["view.guidelines"].setCheckable(True)
         self.filter_bar.filter_changed.connect(self._on_filter_changed)
@@ -238,9 +305,15 @@ class MainWindow(QMainWindow):
 
         self.resize(1400, 900)
         self.splitter.setSizes([420, 560, 420])
+        self.restore_layout()  # geometry and docks as the reviewer left them
         self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        app = QApplication.instance()
+        if app is not None:
+            # Keys and clicks anywhere in the app keep the time-spent clock running.
+            app.installEventFilter(self)
         self.reload_queue()
-        self._load_filter_options()
+        # The filter choices count the whole store (a second at a million samples):
+        # asked for once the first snapshot is in, so they never delay the first screen.
         self._index_for_search()
 
     # ====================================================================== workspaces
@@ -302,10 +375,13 @@ class MainWindow(QMainWindow):
         self._queue_generation += 1
         generation = self._queue_generation
         args = (self.engine, filter, self.sort, self.reviewer)
-        head = self.runner.submit(queue.first_page, *args, key="queue-first-page")
-        head.signals.succeeded.connect(lambda rowids: self._on_first_page(generation, rowids))
+        preload = self.current is None
+        head = self.runner.submit(
+            _queue_head, self.service, filter, self.sort, preload, key="queue-first-page"
+        )
+        head.signals.succeeded.connect(lambda head: self._on_first_page(generation, head))
         head.signals.failed.connect(self._on_task_failed)
-        full = self.runner.submit(queue.snapshot, *args, key="queue-snapshot")
+        full = self.runner.submit(queue.snapshot, *args, key="queue-snapshot", pass_progress=True)
         full.signals.succeeded.connect(lambda rowids: self._on_snapshot(generation, rowids))
         full.signals.failed.connect(self._on_task_failed)
 
@@ -317,10 +393,12 @@ class MainWindow(QMainWindow):
             self.sort = sort
             self.reload_queue()
 
-    def _on_first_page(self, generation: int, rowids: Any) -> None:
+    def _on_first_page(self, generation: int, head: QueueHead) -> None:
         if generation != self._queue_generation or self._full_snapshot_generation == generation:
             return
-        self._set_rowids(rowids, complete=False)
+        if head.first is not None and self._loading_id is None:
+            self._keep_ready(head.first, self._ready_epoch)
+        self._set_rowids(head.rowids, complete=False, rows=head.rows)
 
     def _on_snapshot(self, generation: int, rowids: Any) -> None:
         if generation != self._queue_generation:
@@ -328,10 +406,17 @@ class MainWindow(QMainWindow):
         self._full_snapshot_generation = generation
         self._set_rowids(rowids, complete=True)
         self.queue_loaded.emit(self.queue_model.rowCount())
+        if not self._filter_options_loaded:
+            self._filter_options_loaded = True
+            self._load_filter_options()
 
-    def _set_rowids(self, rowids: Any, *, complete: bool) -> None:
+    def _set_rowids(
+        self, rowids: Any, *, complete: bool, rows: list[SampleRow] | None = None
+    ) -> None:
         keep = self._current_rowid()
         self.queue_model.set_snapshot(rowids)
+        if rows:
+            self.queue_model.seed_rows(0, rows)
         count = self.queue_model.rowCount()
         self.queue_count_label.setText(
             f"{count:,} samples" if complete else f"{count:,}+ samples (counting…)"
@@ -372,13 +457,19 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_options(*options)
 
     def _index_for_search(self) -> None:
-        # Samples imported since the last run are not searchable until indexed; do it in
-        # the background (chunked, so a submit never waits long for the write lock).
+        # Samples imported since the last run are not searchable until indexed; do it on
+        # the writer (chunked, so a submit never waits long for the write lock). The
+        # queue's reads never write, so a search shown meanwhile runs again when done.
         task = self.runner.submit(
             queue.ensure_search_index, self.engine, key="search-index", write=True,
             pass_progress=True,
         )  # fmt: skip
+        task.signals.succeeded.connect(self._on_search_indexed)
         task.signals.failed.connect(self._on_task_failed)
+
+    def _on_search_indexed(self, added: int) -> None:
+        if added and self.filter_bar.current_filter().text:
+            self.reload_queue()
 
     # ===================================================================== sample
 
@@ -392,59 +483,211 @@ class MainWindow(QMainWindow):
         if self._loading_id is None and shown == sample_row.id:
             return
         self.review_panel.flush_draft()
+        ready = self._ready.pop(sample_row.id, None)
+        if ready is not None:
+            # Read ahead: shown at once, no round trip (submit → next sample).
+            # A load still in flight for another row is ignored when it arrives.
+            self._loading_id = None
+            self._on_sample_loaded(ready, direct=True)
+            return
         self._loading_id = sample_row.id
         task = self.runner.submit(_load_sample, self.service, sample_row.id, key="sample-detail")
         task.signals.succeeded.connect(self._on_sample_loaded)
         task.signals.failed.connect(self._on_sample_failed)
 
-    def _on_sample_loaded(self, loaded: LoadedSample) -> None:
+    def _on_sample_loaded(self, loaded: LoadedSample, *, direct: bool = False) -> None:
+        if not direct and self._loading_id != loaded.detail.id:
+            return  # superseded by a sample shown from the read-ahead
         self._loading_id = None
+        unsaved = self._unsaved.get(loaded.detail.id)
+        if unsaved is not None:
+            loaded = dataclasses.replace(loaded, draft=unsaved)
         self.current = loaded
         self._rowids[loaded.detail.id] = loaded.detail.rowid
         self.sample_view.show_detail(loaded.detail)
-        self.review_panel.load(loaded.detail, loaded.review, loaded.draft)
-        self._shown_at = time.monotonic()
-        self._time_base_ms = loaded.draft.time_spent_ms if loaded.draft is not None else 0
+        self.review_panel.load(loaded.detail, loaded.review, loaded.draft, list(loaded.history))
+        self._restart_clock(loaded.draft.time_spent_ms if loaded.draft is not None else 0)
         self._show_guidelines(loaded.detail.prompt_name)
-        self.refresh_progress()
+        if self._progress_batch != loaded.detail.batch_id:
+            self.refresh_progress()
         self.sample_shown.emit(loaded.detail.id)
+        # After this sample is painted: reading ahead is not part of showing it.
+        QTimer.singleShot(0, self._read_ahead)
+        self._run_pending()
 
     def _on_sample_failed(self, exc: BaseException) -> None:
         self._loading_id = None
+        self._pending.clear()
         self._on_task_failed(exc)
+
+    # -- read-ahead ---------------------------------------------------------------
+
+    def _read_ahead(self) -> None:
+        """Load the next rows' samples in the background, ready for J or a submit."""
+        if self._closed:
+            return  # queued before the window closed: its runner is gone
+        row = self._current_row()
+        wanted = []
+        for next_row in range(row + 1, row + 1 + READ_AHEAD):
+            sample_row = self.queue_model.row_at(next_row)
+            if (
+                sample_row is not None
+                and sample_row.id not in self._ready
+                and sample_row.id not in self._reading
+            ):
+                wanted.append(sample_row.id)
+        if not wanted:
+            return
+        epoch = self._ready_epoch
+        # No latest-wins key: a fast reviewer would supersede every read before it
+        # delivers. Each sample is read once at a time (`_reading`).
+        self._reading.update(wanted)
+        task = self.runner.submit(lambda: [_load_sample(self.service, i) for i in wanted])
+        task.signals.succeeded.connect(lambda loaded: self._keep_all_ready(loaded, epoch))
+        task.signals.finished.connect(lambda: self._reading.difference_update(wanted))
+        # A sample that cannot be read now is read (and its error shown) when it is shown.
+
+    def _keep_all_ready(self, loaded: list[LoadedSample], epoch: int) -> None:
+        for one in loaded:
+            self._keep_ready(one, epoch)
+
+    def _keep_ready(self, loaded: LoadedSample, epoch: int) -> None:
+        changed = max(self._all_changed_at, self._changed_at.get(loaded.detail.id, -1))
+        if changed > epoch:
+            return  # written since it was read
+        self._ready[loaded.detail.id] = loaded
+        while len(self._ready) > 2 * READ_AHEAD:
+            self._ready.popitem(last=False)
+
+    def _forget_ready(self, changes: Changes) -> None:
+        # Per sample: a submit must not spoil the read-ahead of the samples after it.
+        self._ready_epoch += 1
+        if changes.samples or not changes.sample_ids:
+            self._all_changed_at = self._ready_epoch
+            self._changed_at.clear()
+            self._ready.clear()
+            return
+        for sample_id in changes.sample_ids:
+            self._changed_at[sample_id] = self._ready_epoch
+            self._ready.pop(sample_id, None)
+
+    # -- keys pressed while a sample loads -------------------------------------------
+
+    def _when_ready(self, action: Callable[[], None]) -> None:
+        """Run a review key now, or, while the sample loads, as soon as it is shown (so
+        a fast reviewer's keys are never dropped)."""
+        if self._loading_id is not None:
+            if len(self._pending) < MAX_PENDING_KEYS:
+                self._pending.append(action)
+            return
+        if self.current is not None:
+            action()
+
+    def _run_pending(self) -> None:
+        while self._pending and self._loading_id is None:
+            self._pending.pop(0)()
+
+    # -- time spent -------------------------------------------------------------------
+
+    def _restart_clock(self, base_ms: int) -> None:
+        self._time_base_ms = base_ms
+        self._active_ms = 0.0
+        self._last_tick = self.clock()
+        self._shown_at = self._last_tick
+
+    def _tick(self) -> None:
+        """Add the time since the last tick, up to IDLE_AFTER_S, if the window counts."""
+        now = self.clock()
+        if self._counting:
+            self._active_ms += min(now - self._last_tick, IDLE_AFTER_S) * 1000
+        self._last_tick = now
+
+    def set_counting(self, counting: bool) -> None:
+        """Pause (the window went inactive) or resume the time-spent clock."""
+        self._tick()
+        self._counting = counting
 
     def _show_nothing(self) -> None:
         self.review_panel.flush_draft()
         self.current = None
         self._loading_id = None
+        self._pending.clear()
         self.sample_view.show_detail(None)
         self.review_panel.load(None)
         self.refresh_progress()
 
     def time_spent_ms(self) -> int:
-        """Time on the shown sample: since it was shown, plus what its draft carried."""
-        return self._time_base_ms + int((time.monotonic() - self._shown_at) * 1000)
+        """Time on the shown sample, plus what its draft carried: only while the window
+        is active, and at most IDLE_AFTER_S after the last key or click."""
+        self._tick()
+        return self._time_base_ms + int(self._active_ms)
+
+    # -- guidelines -------------------------------------------------------------------
 
     def _show_guidelines(self, prompt_name: str | None) -> None:
-        text = self._guidelines_cache.get(prompt_name)
-        if text is None:
-            text = guidelines_text(prompt_name)
-            self._guidelines_cache[prompt_name] = text
-        self.guidelines_view.setMarkdown(text)
+        self._guidelines_prompt = prompt_name
+        cached = self._guidelines_cache.get(prompt_name)
+        if cached is None and prompt_name is None:
+            # No prompt, no catalog entry: the shipped default, no database read.
+            cached = Guidelines(None, guidelines_text(None), stored=False, revision=0)
+            self._guidelines_cache[None] = cached
+        if cached is not None:
+            self.guidelines_pane.show_guidelines(cached)
+            return
+        task = self.runner.submit(
+            load_guidelines, self.engine, prompt_name, guidelines_text(prompt_name),
+            key="guidelines",
+        )  # fmt: skip
+        task.signals.succeeded.connect(self._on_guidelines)
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_guidelines(self, guidelines: Guidelines) -> None:
+        self._guidelines_cache[guidelines.prompt_name] = guidelines
+        if guidelines.prompt_name == self._guidelines_prompt:
+            self.guidelines_pane.show_guidelines(guidelines)
+
+    def edit_guidelines(self) -> None:
+        """Ctrl+Shift+G: edit the guidelines of the shown sample's prompt."""
+        self.guidelines_dock.setVisible(True)
+        self.actions_by_id["view.guidelines"].setChecked(True)
+        if not self.guidelines_pane.start_editing():
+            self.statusBar().showMessage(
+                "Samples without a prompt name share the default guidelines, which ship "
+                "with Redline; they cannot be edited here.",
+                5000,
+            )
+
+    def _on_guidelines_save(self, prompt_name: str | None, text: str) -> None:
+        task = self.runner.submit(
+            save_guidelines, self.engine, prompt_name, text, author=self.reviewer, write=True
+        )
+        task.signals.succeeded.connect(self._on_guidelines_saved)
+        task.signals.failed.connect(self._on_task_failed)
+
+    def _on_guidelines_saved(self, guidelines: Guidelines) -> None:
+        self._on_guidelines(guidelines)
+        self.statusBar().showMessage(
+            f"Guidelines for {guidelines.prompt_name} saved (revision {guidelines.revision}).",
+            5000,
+        )
+        self.focus_queue()
 
     # ================================================================== progress
 
     def refresh_progress(self) -> None:
         """Update "312 of 5,000 reviewed in this batch" in the background."""
         batch = self.current.detail.batch_id if self.current is not None else None
-        task = self.runner.submit(self.service.progress, batch, key="progress")
-        task.signals.succeeded.connect(
-            lambda counts: self._on_progress(counts, in_batch=batch is not None)
+        self._progress_batch = batch
+        task = self.runner.submit(
+            self.service.progress, batch, total=self._totals.get(batch), key="progress"
         )
+        task.signals.succeeded.connect(lambda counts: self._on_progress(counts, batch=batch))
         task.signals.failed.connect(self._on_task_failed)
 
-    def _on_progress(self, counts: tuple[int, int], *, in_batch: bool) -> None:
+    def _on_progress(self, counts: tuple[int, int], *, batch: uuid.UUID | None) -> None:
         reviewed, total = counts
+        self._totals[batch] = total
+        in_batch = batch is not None
         where = " in this batch" if in_batch else ""
         text = f"{reviewed:,} of {total:,} reviewed{where}"
         self.progress_label.setText(text)
@@ -456,7 +699,7 @@ class MainWindow(QMainWindow):
     # ============================================================== review flow
 
     def _can_edit(self) -> bool:
-        return self.current is not None and self._loading_id is None and not self._submitting
+        return self.current is not None and self._loading_id is None
 
     def _on_draft_changed(self, draft: ReviewInput) -> None:
         if self.current is None or draft.sample_id != self.current.detail.id:
@@ -475,7 +718,15 @@ class MainWindow(QMainWindow):
         self.draft_saved.emit(sample_id)
 
     def submit_review(self) -> None:
-        """Submit the review shown (Ctrl+Enter), then move to the next sample."""
+        """Submit the review shown (Ctrl+Enter), then move to the next sample.
+
+        The submit is queued on the writer, which commits it within milliseconds, in
+        the order of the keys (a following undo comes after it); the window moves on at
+        once. If it fails, the error is shown and the review comes back as a draft.
+        """
+        if self._loading_id is not None:
+            self._when_ready(self.submit_review)
+            return
         if not self._can_edit():
             return
         review = self.review_panel.current_input(self.time_spent_ms())
@@ -485,29 +736,36 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Choose a verdict first: G good, B bad, U unsure.", 5000)
             return
         self.review_panel.cancel_draft()
-        self._submitting = True
-        self.review_panel.set_status("Submitting…")
+        self._unsaved.pop(review.sample_id, None)
+        self._in_flight += 1
         task = self.runner.submit(_submit, self.service, review, write=True)
         task.signals.succeeded.connect(self._on_submitted)
-        task.signals.failed.connect(self._on_submit_failed)
-
-    def _on_submitted(self, changes: Changes) -> None:
-        self._submitting = False
-        self.review_submitted.emit(changes)
-        self.hub.publish(changes)
-        # The next sample's clock starts when it is shown; move focus back to the queue
-        # so the single keys work again after typing a correction or a note.
+        task.signals.failed.connect(lambda exc: self._on_submit_failed(exc, review))
+        # Its read-ahead copy predates the review.
+        self._ready.pop(review.sample_id, None)
+        # Focus back on the queue, so single keys work again after typing a correction.
         self.queue_view.setFocus(Qt.FocusReason.OtherFocusReason)
         row = self._current_row()
         if 0 <= row < self.queue_model.rowCount() - 1:
             self._select_row(row + 1)
         else:
             self.statusBar().showMessage("That was the last sample of the queue.", 5000)
+
+    def _on_submitted(self, changes: Changes) -> None:
+        self._in_flight -= 1
+        self.review_submitted.emit(changes)
+        self.hub.publish(changes)
+        shown = self.current.detail.id if self.current is not None else None
+        if self._loading_id is None and shown in changes.sample_ids:
+            # Still (or again) on the submitted sample: show it as stored.
             self._reload_current()
 
-    def _on_submit_failed(self, exc: BaseException) -> None:
-        self._submitting = False
-        self.review_panel.set_status("Not submitted")
+    def _on_submit_failed(self, exc: BaseException, review: ReviewInput) -> None:
+        self._in_flight -= 1
+        self._unsaved[review.sample_id] = review
+        self.statusBar().showMessage(
+            "A review was not saved; it is kept as a draft of its sample (K goes back).", 10_000
+        )
         self._on_task_failed(exc)
 
     def undo_review(self) -> None:
@@ -519,8 +777,7 @@ class MainWindow(QMainWindow):
         self._undo_redo(self.service.redo, "Nothing to redo.")
 
     def _undo_redo(self, fn: Any, nothing: str) -> None:
-        if self._submitting:
-            return
+        # No wait for submits in flight: the one writer runs this after them.
         self.review_panel.flush_draft()
         task: Task = self.runner.submit(fn, write=True)
         task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing))
@@ -549,8 +806,11 @@ class MainWindow(QMainWindow):
             self._show_row(row)
 
     def _on_changes(self, changes: Changes) -> None:
+        self._forget_ready(changes)
         self.queue_model.apply_changes(changes)
         if changes.samples:
+            self._totals.clear()
+            self._guidelines_cache.clear()
             self.reload_queue()
             self._load_filter_options()
             self._index_for_search()
@@ -575,29 +835,31 @@ class MainWindow(QMainWindow):
         self.next_sample()
 
     def set_verdict(self, verdict: str) -> None:
-        if self._can_edit():
-            self.review_panel.set_verdict(Verdict(verdict))
+        self._when_ready(lambda: self.review_panel.set_verdict(Verdict(verdict)))
 
     def set_rating(self, n: int) -> None:
-        if self._can_edit():
-            self.review_panel.set_rating(n)
+        self._when_ready(lambda: self.review_panel.set_rating(n))
 
     def toggle_flag(self) -> None:
-        if self._can_edit():
-            self.review_panel.toggle_flag()
+        self._when_ready(self.review_panel.toggle_flag)
 
     def edit_correction(self) -> None:
-        if self._can_edit():
-            self.review_panel.focus_correction()
+        self._when_ready(self.review_panel.focus_correction)
 
     def edit_note(self) -> None:
-        if self._can_edit():
-            self.review_panel.focus_note()
+        self._when_ready(self.review_panel.focus_note)
 
     def focus_search(self) -> None:
         self.filter_bar.focus_search()
 
     def focus_queue(self) -> None:
+        focused = QApplication.focusWidget()
+        if (
+            focused is not None
+            and self.guidelines_pane.is_editing()
+            and self.guidelines_pane.isAncestorOf(focused)
+        ):
+            self.guidelines_pane.cancel_editing()
         self.queue_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def toggle_guidelines(self) -> None:
@@ -607,6 +869,18 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog.ask(self)
+
+    # open_preferences (Ctrl+,) and cycle_theme (Ctrl+Shift+T) come from DesktopMixin.
+
+    def sync_now(self) -> None:
+        """Ctrl+Shift+S: sync with the shared database in the background."""
+        self.review_panel.flush_draft()
+        self.sync_widget.sync_now()
+
+    def edit_connection(self) -> None:
+        """The shared database's connection dialog; saving it syncs."""
+        if ConnectionDialog.ask(self.settings, self) is not None:
+            self.sync_widget.profile_changed()
 
     def import_file(self, path: Path | None = None) -> None:
         """Ctrl+I, or a file dropped on the window: the import dialog."""
@@ -625,6 +899,18 @@ class MainWindow(QMainWindow):
         ErrorDialog.ask(self, exc)
 
     # ============================================================ Qt overrides
+
+    @override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS:
+            self._tick()  # input: the reviewer is here, the clock counts on
+        return False
+
+    @override
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ActivationChange:
+            self.set_counting(self.isActiveWindow())
+        super().changeEvent(event)
 
     @override
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -648,6 +934,20 @@ class MainWindow(QMainWindow):
         # A half-written review is saved before the window goes: flush the draft, let
         # queued writes finish, then stop the rest.
         self.review_panel.flush_draft()
+        self._closed = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.runner.wait_for_writes()
         self.runner.shutdown()
+        self.save_layout()
         super().closeEvent(event)
+
+
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.Wheel,
+    }
+)

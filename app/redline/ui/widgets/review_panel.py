@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -16,12 +17,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from redline.review.history import HistoryEntry
 from redline.review.taxonomy import DEFAULT_CATEGORIES
 from redline.review.types import ReviewInput, ReviewState, SampleDetail, Verdict
+from redline.ui.models.history_model import HistoryModel
 from redline.ui.resources import icon
 from redline.ui.theme import current_theme
 from redline.ui.widgets.diff_view import DiffView
@@ -100,12 +104,8 @@ class ReviewPanel(QWidget):
 
         self.category_boxes: dict[str, QCheckBox] = {}
         categories = QGridLayout()
-        for i, name in enumerate(taxonomy):
-            box = QCheckBox(name)
-            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            box.toggled.connect(self._on_changed)
-            self.category_boxes[name] = box
-            categories.addWidget(box, i // 2, i % 2)
+        self.category_grid = categories
+        self._fill_categories(taxonomy)
 
         self.flag_box = QCheckBox("Flag for a lead (F)")
         self.flag_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -174,12 +174,31 @@ class ReviewPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
+        # Every revision of every review of this sample: who, when, what changed, why.
+        self.history_model = HistoryModel(self)
+        self.history_view = QTableView()
+        self.history_view.setObjectName("historyView")
+        self.history_view.setModel(self.history_model)
+        self.history_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.history_view.verticalHeader().setVisible(False)
+        self.history_view.horizontalHeader().setStretchLastSection(True)
+        self.history_view.setWordWrap(False)
+        self.history_view.setSelectionMode(QTableView.SelectionMode.NoSelection)
+        self.history_title = _title("History")
+        history_box = QWidget()
+        history_layout = QVBoxLayout(history_box)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(self.history_title)
+        history_layout.addWidget(self.history_view)
+
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(scroll)
         outer.addWidget(self.correction_splitter)
+        outer.addWidget(history_box)
         outer.setChildrenCollapsible(False)
         outer.setStretchFactor(0, 2)
         outer.setStretchFactor(1, 3)
+        outer.setStretchFactor(2, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(outer, 1)
@@ -207,9 +226,12 @@ class ReviewPanel(QWidget):
         detail: SampleDetail | None,
         review: ReviewState | None = None,
         draft: ReviewInput | None = None,
+        history: list[HistoryEntry] | None = None,
     ) -> None:
-        """Show the draft if there is one, else the stored review, else an empty review."""
+        """Show the draft if there is one, else the stored review, else an empty review;
+        and the sample's review history."""
         self._draft_timer.stop()
+        self.set_history(history or [])
         self._loading = True
         try:
             self.sample_id = detail.id if detail is not None else None
@@ -241,6 +263,40 @@ class ReviewPanel(QWidget):
             self.setEnabled(detail is not None)
         finally:
             self._loading = False
+
+    def set_taxonomy(self, taxonomy: tuple[str, ...]) -> None:
+        """Offer these failure categories (the team edited them in the settings).
+
+        Categories kept stay ticked; a removed one is no longer part of the review
+        being written.
+        """
+        if tuple(self.category_boxes) == tuple(taxonomy):
+            return
+        ticked = {name for name, box in self.category_boxes.items() if box.isChecked()}
+        for box in self.category_boxes.values():
+            self.category_grid.removeWidget(box)
+            box.deleteLater()
+        self.category_boxes = {}
+        self._fill_categories(taxonomy, ticked)
+
+    def _fill_categories(self, taxonomy: tuple[str, ...], ticked: Collection[str] = ()) -> None:
+        loading, self._loading = self._loading, True  # re-ticking is not an edit
+        try:
+            for i, name in enumerate(taxonomy):
+                box = QCheckBox(name)
+                box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                box.setChecked(name in ticked)
+                box.toggled.connect(self._on_changed)
+                self.category_boxes[name] = box
+                self.category_grid.addWidget(box, i // 2, i % 2)
+        finally:
+            self._loading = loading
+
+    def set_history(self, entries: list[HistoryEntry]) -> None:
+        """Show the sample's review history (newest first)."""
+        self.history_model.set_entries(entries)
+        self.history_title.setText(f"History ({len(entries)})" if entries else "History")
+        self.history_view.resizeColumnsToContents()
 
     # -- what the reviewer entered -------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -84,24 +85,56 @@ def signals_text(detail: SampleDetail) -> str:
     return " · ".join(parts)
 
 
-def keep_line_breaks(markdown: str) -> str:
-    """Make every single newline outside code blocks a hard break.
+_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s|$)")
 
-    Markdown joins consecutive lines into one paragraph, but LLM outputs (and the chat
-    UIs that show them) mean a newline as a line break: SQL, addresses, poems.
+
+def keep_line_breaks(markdown: str) -> str:
+    """Make LLM output read as written: every single newline outside code is a hard
+    break, and indentation at the start of a line is kept.
+
+    Markdown joins consecutive lines into one paragraph and drops the indentation of a
+    continued line, but LLM outputs (and the chat UIs that show them) mean a newline as
+    a line break and indentation as layout: SQL, addresses, poems, unfenced code. Code
+    blocks (fenced, or indented after a blank line) and nested list items stay markdown.
     """
     out: list[str] = []
     fenced = False
+    indented_code = False
+    previous_blank = True
+    in_list = False
     lines = markdown.split("\n")
     for i, line in enumerate(lines):
         stripped = line.lstrip()
         if stripped.startswith(("```", "~~~")):
             fenced = not fenced
             out.append(line)
+            previous_blank = False
             continue
+        if fenced:
+            out.append(line)
+            continue
+        if not stripped:
+            out.append(line)
+            previous_blank = True
+            continue
+        indent = line[: len(line) - len(stripped)].expandtabs(4)
+        is_item = _LIST_ITEM.match(stripped) is not None
+        if indented_code and len(indent) >= 4:
+            out.append(line)
+            continue
+        indented_code = previous_blank and len(indent) >= 4 and not in_list
+        previous_blank = False
+        if indented_code:
+            out.append(line)
+            continue
+        in_list = is_item or (in_list and bool(indent))
+        text = line
+        if indent and not is_item:
+            # Non-breaking spaces: markdown keeps them where it strips plain ones.
+            text = "\u00a0" * len(indent) + stripped
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        hard = not fenced and line.strip() and following.strip() and not line.endswith("  ")
-        out.append(line + "  " if hard else line)
+        hard = following.strip() and not text.endswith("  ")
+        out.append(text + "  " if hard else text)
     return "\n".join(out)
 
 
@@ -263,7 +296,10 @@ class SampleView(QWidget):
             item = self.turns_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
-                widget.setParent(None)
+                # Hidden and deleted, never re-parented to None: that would make it a
+                # top-level window for a moment, which can take the activation away
+                # from the main window (then its shortcuts stop working).
+                widget.hide()
                 widget.deleteLater()
 
     def _style_code_blocks(self) -> None:

@@ -1,0 +1,179 @@
+"""One exported record per sample, per format, with PII already masked.
+
+`Clean` is the redaction step (identity when redaction is off); every text that goes
+into a record passes through it: system prompt, input turns, output, correction, note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from redline.export.chat_format import chat_messages
+from redline.export.types import Resolved, SampleRow
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "Clean",
+    "dpo_record",
+    "input_hash",
+    "openai_record",
+    "parquet_schema",
+    "regression_record",
+    "split_of",
+    "table_record",
+]
+
+Clean = Callable[[str], str]
+
+
+def input_hash(sample: SampleRow) -> str:
+    """A hash of what the model was given (system prompt and input turns).
+
+    Identical inputs hash alike whatever the output was: the key for de-duplication
+    and for the train/validation split (so one input never lands in both).
+    """
+    turns = sample.input_messages or ({"role": "user", "content": sample.input_text},)
+    data = orjson.dumps([sample.system_prompt or "", list(turns)], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def split_of(hash_hex: str, validation_ratio: float) -> str:
+    """ "validation" for a stable `validation_ratio` share of hashes, else "train"."""
+    if validation_ratio <= 0:
+        return "train"
+    return "validation" if int(hash_hex[:8], 16) / 0x1_0000_0000 < validation_ratio else "train"
+
+
+def _prompt(sample: SampleRow, clean: Clean) -> list[dict[str, Any]]:
+    messages = chat_messages(sample.system_prompt, sample.input_text, sample.input_messages)
+    for message in messages:
+        if isinstance(message.get("content"), str):
+            message["content"] = clean(message["content"])
+    return messages
+
+
+def openai_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[str, Any]:
+    """`{"messages": [system, user..., assistant=correction]}`."""
+    messages = _prompt(sample, clean)
+    messages.append({"role": "assistant", "content": clean(resolved.correction or "")})
+    return {"messages": messages}
+
+
+def dpo_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[str, Any]:
+    """TRL's conversational preference format: prompt, chosen (the correction),
+    rejected (the original output)."""
+    return {
+        "prompt": _prompt(sample, clean),
+        "chosen": [{"role": "assistant", "content": clean(resolved.correction or "")}],
+        "rejected": [{"role": "assistant", "content": clean(sample.output)}],
+    }
+
+
+def regression_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[str, Any]:
+    """An evaluation case: the input and the reference answer a new version must match.
+
+    The reference is the correction, or the original output where reviewers judged it
+    good, or null where they judged it bad without writing a better answer (still a case
+    the next version must fix: its output is judged when it comes back).
+    `original_output` and `verdict` say what production did; `id` is the case id that
+    `redline prompts regression import` matches the new outputs by.
+    """
+    if resolved.correction:
+        reference: str | None = clean(resolved.correction)
+    elif resolved.verdict == "good":
+        reference = clean(sample.output)
+    else:
+        reference = None
+    return {
+        "id": str(sample.id),
+        "external_id": sample.external_id,
+        "prompt_name": sample.prompt_name,
+        "prompt_version": sample.prompt_version,
+        "messages": _prompt(sample, clean),
+        "reference": reference,
+        "original_output": clean(sample.output),
+        "verdict": resolved.verdict,
+        "categories": list(resolved.categories),
+    }
+
+
+TABLE_COLUMNS = [
+    "sample_id", "external_id", "source", "captured_at", "model", "prompt_name",
+    "prompt_version", "variant", "language", "system_prompt", "input_text",
+    "input_messages", "output", "score", "decision", "verdict", "rating", "categories",
+    "note", "correction", "flagged", "adjudicated", "agreement", "review_count",
+    "reviewers", "time_spent_ms", "reviewed_at", "reviews", "input_hash", "split",
+]  # fmt: skip
+
+
+def table_record(
+    sample: SampleRow, resolved: Resolved, clean: Clean, *, hash_hex: str, split: str
+) -> dict[str, Any]:
+    """One row with the sample, the resolved review and every individual review (JSON)."""
+    primary = resolved.primary
+    messages = (
+        [{**m, "content": clean(str(m.get("content", "")))} for m in sample.input_messages]
+        if sample.input_messages
+        else None
+    )
+    reviews = []
+    for review in sample.reviews:
+        values = review.as_dict()
+        values["note"] = clean(review.note)
+        values["correction"] = clean(review.correction) if review.correction else None
+        reviews.append(values)
+    return {
+        "sample_id": str(sample.id),
+        "external_id": sample.external_id,
+        "source": sample.source,
+        "captured_at": sample.captured_at.isoformat() if sample.captured_at else None,
+        "model": sample.model,
+        "prompt_name": sample.prompt_name,
+        "prompt_version": sample.prompt_version,
+        "variant": sample.variant,
+        "language": sample.language,
+        "system_prompt": clean(sample.system_prompt) if sample.system_prompt else None,
+        "input_text": clean(sample.input_text),
+        "input_messages": orjson.dumps(messages).decode() if messages else None,
+        "output": clean(sample.output),
+        "score": sample.score,
+        "decision": sample.decision,
+        "verdict": resolved.verdict,
+        "rating": primary.rating,
+        "categories": list(resolved.categories),
+        "note": clean(primary.note),
+        "correction": clean(primary.correction) if primary.correction else None,
+        "flagged": resolved.flagged,
+        "adjudicated": resolved.adjudicated,
+        "agreement": resolved.agreement,
+        "review_count": len(sample.reviews),
+        "reviewers": [r.reviewer for r in sample.reviews],
+        "time_spent_ms": sum(r.time_spent_ms for r in sample.reviews),
+        "reviewed_at": primary.updated_at.isoformat() if primary.updated_at else None,
+        "reviews": orjson.dumps(reviews).decode(),
+        "input_hash": hash_hex,
+        "split": split,
+    }
+
+
+def parquet_schema() -> Any:
+    """The Arrow schema of `table_record` rows (fixed, so every row group matches)."""
+    import pyarrow as pa
+
+    text = pa.string()
+    types = {
+        "score": pa.float64(),
+        "rating": pa.int32(),
+        "categories": pa.list_(text),
+        "reviewers": pa.list_(text),
+        "flagged": pa.bool_(),
+        "adjudicated": pa.bool_(),
+        "agreement": pa.int32(),
+        "review_count": pa.int32(),
+        "time_spent_ms": pa.int64(),
+    }
+    return pa.schema([(name, types.get(name, text)) for name in TABLE_COLUMNS])

@@ -1,0 +1,255 @@
+"""Mask personal data before anything leaves Redline: emails, phones, cards, IBANs, IPs.
+
+Each kind is a candidate regular expression plus, where a pattern alone would mask
+look-alikes, a check on the match: card numbers must pass the Luhn check, IBANs the
+ISO 13616 mod-97 check, IPv6 addresses must parse, and phone numbers must look like
+one (an international prefix, or national digits with separators) and not like a date.
+So an order number that fails Luhn, an invoice date or a version string stays.
+
+Kinds run in a fixed order (cards and IBANs before phones, IPs before phones) so a
+long digit run is judged as the most specific thing it can be. Custom patterns from
+the settings run first: the team knows its own ticket and account formats best.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from redline.errors import RedlineError
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "Redactor",
+    "compile_custom_patterns",
+    "iban_valid",
+    "luhn_valid",
+]
+
+BUILTIN_KINDS = ("email", "card", "iban", "ipv4", "ipv6", "phone")
+
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
+# Digit kinds end at ASCII letters and digits only: CJK text runs straight into numbers
+# ("電話番号は090-1234-5678です"), and Python's \w would count those characters as word.
+_A = "A-Za-z0-9_"
+# 13-19 digits, optionally grouped by single spaces or dashes.
+_CARD = re.compile(rf"(?<![{_A}-])\d(?:[ -]?\d){{12,18}}(?![{_A}-])")
+_IBAN = re.compile(rf"(?<![{_A}])[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}(?![{_A}])")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![{_A}.]){_OCTET}(?:\.{_OCTET}){{3}}(?![{_A}]|\.\d)")
+_IPV6 = re.compile(
+    rf"(?<![{_A}:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:[0-9A-Fa-f]{{1,4}}|:)(?![{_A}:])"
+)
+# An optional international prefix, an optional area code in parentheses ("(555) ",
+# "(0)30"), then digits with spaces, dots, dashes or slashes between them.
+_PHONE = re.compile(
+    rf"(?<![{_A}+#/.-])(?:(?:\+|00)\d{{1,3}}[ -]?)?(?:\(\d{{1,5}}\)[ -]?)?\d[\d ./-]{{4,}}\d"
+    rf"(?![{_A}/-]|\.\d)"
+)
+_DATE = re.compile(
+    r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{4}|\d{1,2}:\d{2}"
+)
+
+# IBAN lengths by country (ISO 13616 registry, the common ones); other countries only
+# need the checksum and a length within the standard's 15-34.
+_IBAN_LENGTHS = {
+    "AT": 20, "BE": 16, "CH": 21, "CZ": 24, "DE": 22, "DK": 18, "ES": 24, "FI": 18,
+    "FR": 27, "GB": 22, "IE": 22, "IT": 27, "LU": 20, "NL": 18, "NO": 15, "PL": 28,
+    "PT": 25, "SE": 24,
+}  # fmt: skip
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum of a digit string (payment card numbers carry one)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def iban_valid(candidate: str) -> bool:
+    """ISO 13616: country, two check digits, then mod 97 of the rearranged number is 1."""
+    iban = candidate.replace(" ", "").upper()
+    if not 15 <= len(iban) <= 34 or not iban[:2].isalpha() or not iban[2:4].isdigit():
+        return False
+    expected = _IBAN_LENGTHS.get(iban[:2])
+    if expected is not None and len(iban) != expected:
+        return False
+    rearranged = iban[4:] + iban[:4]
+    number = "".join(str(int(c, 36)) for c in rearranged)
+    return int(number) % 97 == 1
+
+
+def _card(match: re.Match[str]) -> bool:
+    digits = re.sub(r"\D", "", match.group())
+    return 13 <= len(digits) <= 19 and luhn_valid(digits)
+
+
+def _iban(match: re.Match[str]) -> bool:
+    return iban_valid(match.group())
+
+
+def _ipv6(match: re.Match[str]) -> bool:
+    text = match.group()
+    # At least three hex digits: "a::b" in code or "::" alone are not addresses.
+    if sum(c not in ":" for c in text) < 3:
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _phone(match: re.Match[str]) -> bool:
+    text = match.group()
+    if _DATE.fullmatch(text.strip("()")):
+        return False
+    digits = sum(c.isdigit() for c in text)
+    if text.startswith(("+", "00")):
+        return 8 <= digits <= 15
+    separated = any(c in " ()./-" for c in text)
+    # National numbers: with separators (a bare run of digits is an id, an amount or
+    # an order number far more often than a phone number).
+    return separated and 9 <= digits <= 12 and not re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text)
+
+
+Check = Callable[[re.Match[str]], bool]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    check: Check | None = None
+
+
+_BUILTIN_RULES: tuple[_Rule, ...] = (
+    _Rule("email", _EMAIL),
+    _Rule("iban", _IBAN, _iban),
+    _Rule("card", _CARD, _card),
+    _Rule("ipv6", _IPV6, _ipv6),
+    _Rule("ipv4", _IPV4),
+    _Rule("phone", _PHONE, _phone),
+)
+
+
+def compile_custom_patterns(
+    patterns: Mapping[str, str], *, where: str = "settings: redaction_patterns"
+) -> dict[str, re.Pattern[str]]:
+    """Compile the team's redaction patterns (name -> regex), or say which one is wrong.
+
+    Raises:
+        RedlineError: a name is empty or not a string, a pattern does not compile, or
+            a pattern matches the empty string (it would mask between every character).
+    """
+    if not isinstance(patterns, Mapping):
+        raise RedlineError(
+            "custom redaction patterns must be a mapping of name to regular expression",
+            where=where,
+            hint='e.g. {"ticket": "TCK-\\\\d{6}"}',
+        )
+    compiled: dict[str, re.Pattern[str]] = {}
+    for name, pattern in patterns.items():
+        if not isinstance(name, str) or not name.strip():
+            raise RedlineError("a custom redaction pattern has no name", where=where)
+        if not isinstance(pattern, str) or not pattern:
+            raise RedlineError(
+                f"custom redaction pattern '{name}' is empty or not text",
+                where=where,
+                hint="give a regular expression, e.g. TCK-\\d{6}",
+            )
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            position = f" at position {exc.pos}" if exc.pos is not None else ""
+            raise RedlineError(
+                f"custom redaction pattern '{name}' is not a valid regular expression: "
+                f"{exc.msg}{position}: {pattern}",
+                where=where,
+                hint="fix the pattern (Python regular expression syntax) or remove it",
+            ) from exc
+        if regex.fullmatch(""):
+            raise RedlineError(
+                f"custom redaction pattern '{name}' matches empty text: {pattern}",
+                where=where,
+                hint="make it require at least one character (e.g. + instead of *)",
+            )
+        compiled[name.strip()] = regex
+    return compiled
+
+
+@dataclass(frozen=True)
+class Span:
+    """One masked value: where it was, what it was, and its kind."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+@dataclass
+class Redactor:
+    """Masks PII in text and counts what it masked, by kind.
+
+    A masked value becomes `[EMAIL]`, `[CARD]`, ... or `[NAME]` for a custom pattern
+    (upper-cased). `counts` accumulates over every call, for the manifest.
+    """
+
+    custom: Mapping[str, str] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        custom = compile_custom_patterns(self.custom)
+        self._rules = tuple(_Rule(name, regex) for name, regex in custom.items()) + (_BUILTIN_RULES)
+        # A cheap pre-check: every built-in kind needs a digit or an "@"; most text of a
+        # support chat has neither in most sentences, but customs may match anything.
+        self._always = bool(custom)
+
+    def spans(self, text: str) -> list[Span]:
+        """What `redact` would mask in `text`, in order (earlier kinds win overlaps)."""
+        if not text or not (self._always or any(c.isdigit() or c == "@" for c in text)):
+            return []
+        taken: list[Span] = []
+        for rule in self._rules:
+            for match in rule.pattern.finditer(text):
+                start, end = match.span()
+                if start == end or any(s.start < end and start < s.end for s in taken):
+                    continue
+                if rule.check is not None and not rule.check(match):
+                    continue
+                taken.append(Span(start, end, rule.kind, match.group()))
+        taken.sort(key=lambda s: s.start)
+        return taken
+
+    def redact(self, text: str) -> str:
+        """`text` with every PII value replaced by its kind's token (counted)."""
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts: list[str] = []
+        position = 0
+        for span in spans:
+            parts.append(text[position : span.start])
+            parts.append(token(span.kind))
+            position = span.end
+            self.counts[span.kind] += 1
+        parts.append(text[position:])
+        return "".join(parts)
+
+    def redact_optional(self, text: str | None) -> str | None:
+        return None if text is None else self.redact(text)
+
+
+def token(kind: str) -> str:
+    """The placeholder a masked value of this kind becomes."""
+    return "[" + re.sub(r"\W+", "_", kind).upper() + "]"

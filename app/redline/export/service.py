@@ -1,0 +1,517 @@
+"""Export reviewed samples as training and evaluation data: filter, resolve, redact, write.
+
+The pipeline per sample, each step with the reason a sample is dropped:
+
+1. the reviewer filter (only chosen reviewers' reviews count),
+2. resolution (adjudicated review wins; else majority, ties dropped; `min_agreement`),
+3. flagged for a lead, verdict, failure category,
+4. what the format needs (a long enough correction, a reference output),
+5. de-duplication of identical inputs (first sample in id order kept),
+6. redaction, record building and validation (chat formats), then the split by hash.
+
+Counts add up: read == written + sum(dropped). `run_export` writes through `Staging`,
+so a cancelled or failed export leaves no file under a target name; `dry_run` runs the
+same pipeline without writing (the GUI's live count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from redline import __version__
+from redline.errors import RedlineError
+from redline.export.chat_format import (
+    MAX_TOKENS_PER_RECORD,
+    estimate_tokens,
+    validate_chat_record,
+)
+from redline.export.query import count_reviewed, iter_reviewed_samples
+from redline.export.records import (
+    TABLE_COLUMNS,
+    Clean,
+    dpo_record,
+    input_hash,
+    openai_record,
+    parquet_schema,
+    regression_record,
+    split_of,
+    table_record,
+)
+from redline.export.redaction import Redactor, compile_custom_patterns, token
+from redline.export.resolve import resolve
+from redline.export.seen import SeenKeys
+from redline.export.types import (
+    FORMAT_SUFFIX,
+    NEEDS_CORRECTION,
+    ExportFile,
+    ExportOptions,
+    ExportResult,
+    Resolved,
+    SampleRow,
+)
+from redline.export.writers import CsvSink, JsonlSink, ParquetSink, Sink, Staging
+from redline.ingest.service import file_sha256
+from redline.progress import NO_PROGRESS, Progress, check
+from redline.settings import Settings
+from redline.sync.profiles import active_profile_name, get_profile
+
+__all__ = [
+    "Candidate",
+    "PreviewItem",
+    "RedactionPreview",
+    "configured_profile",
+    "dry_run",
+    "output_paths",
+    "preview_redaction",
+    "run_export",
+]
+
+NO_CHOSEN_REVIEWER = "no review by the chosen reviewers"
+TOO_FEW_AGREE = "fewer than {k} reviewers agree"
+FLAGGED = "flagged for a lead"
+OTHER_VERDICT = "verdict not selected"
+OTHER_CATEGORY = "failure category not selected"
+NO_CORRECTION = "no correction"
+SHORT_CORRECTION = "correction shorter than {n} characters"
+SAME_AS_OUTPUT = "correction same as the output"
+NO_REFERENCE = "no verdict and no correction"
+NO_VERDICT = "no verdict"
+DUPLICATE = "duplicate input"
+TOO_LONG = f"longer than {MAX_TOKENS_PER_RECORD:,} tokens (estimate)"
+INVALID = "invalid chat record ({codes})"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sample that passed every filter, with its judgment, input hash and split."""
+
+    sample: SampleRow
+    resolved: Resolved
+    hash: str
+    split: str
+
+
+@dataclass
+class _Tally:
+    """What the pipeline saw: samples read, drops by reason, records written by split."""
+
+    read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    written: Counter[str] = field(default_factory=Counter)
+    redactions: Counter[str] = field(default_factory=Counter)
+    tokens_total: int = 0
+    tokens_max: int = 0
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+
+def _check_options(options: ExportOptions) -> None:
+    filters = options.filters
+    if options.format not in FORMAT_SUFFIX:
+        raise RedlineError(
+            f"unknown export format '{options.format}'",
+            hint="use one of: " + ", ".join(FORMAT_SUFFIX),
+        )
+    if not 0 <= options.validation_ratio < 1:
+        raise RedlineError(
+            f"the validation share must be at least 0 and below 1 (got {options.validation_ratio})"
+        )
+    if filters.min_agreement < 1:
+        raise RedlineError(f"agreement must be at least 1 reviewer (got {filters.min_agreement})")
+    if filters.min_correction_chars < 0:
+        raise RedlineError("the minimum correction length cannot be negative")
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise RedlineError("the date range is empty: 'since' is not before 'until'")
+    if options.format == "regression" and not (filters.prompt_name and filters.prompt_version):
+        raise RedlineError(
+            "a regression set is made for one prompt version",
+            hint="choose the prompt and its version (--prompt NAME --prompt-version V)",
+        )
+    compile_custom_patterns(options.custom_patterns)
+
+
+def _candidates(
+    engine: Engine, options: ExportOptions, tally: _Tally, progress: Progress
+) -> Iterator[Candidate]:
+    """The pipeline's steps 1-5 (see the module docstring); drops are counted in `tally`."""
+    filters = options.filters
+    fmt = options.format
+    reviewers = set(filters.reviewers)
+    verdicts = set(filters.verdicts)
+    categories = set(filters.categories)
+    seen = SeenKeys()
+    total = count_reviewed(engine, filters)
+    for sample in iter_reviewed_samples(engine, filters, progress=progress):
+        tally.read += 1
+        if tally.read % 200 == 0:
+            progress.update(tally.read, total, f"{tally.read:,} of {total:,} reviewed samples")
+            check(progress)
+        reviews = (
+            [r for r in sample.reviews if r.reviewer in reviewers] if reviewers else sample.reviews
+        )
+        if not reviews:
+            tally.drop(NO_CHOSEN_REVIEWER)
+            continue
+        resolved = resolve(reviews)
+        if isinstance(resolved, str):
+            tally.drop(resolved)
+            continue
+        if not resolved.adjudicated and resolved.agreement < filters.min_agreement:
+            tally.drop(TOO_FEW_AGREE.format(k=filters.min_agreement))
+            continue
+        if filters.exclude_flagged and resolved.flagged:
+            tally.drop(FLAGGED)
+            continue
+        if verdicts and resolved.verdict not in verdicts:
+            tally.drop(OTHER_VERDICT if resolved.verdict else NO_VERDICT)
+            continue
+        if categories and not categories.intersection(resolved.categories):
+            tally.drop(OTHER_CATEGORY)
+            continue
+        reason = _format_reason(fmt, sample, resolved, filters.min_correction_chars)
+        if reason:
+            tally.drop(reason)
+            continue
+        hash_hex = input_hash(sample)
+        if options.deduplicate and not seen.add(int(hash_hex[:16], 16)):
+            tally.drop(DUPLICATE)
+            continue
+        yield Candidate(sample, resolved, hash_hex, split_of(hash_hex, options.validation_ratio))
+    progress.update(tally.read, max(total, tally.read), f"{tally.read:,} reviewed samples read")
+
+
+def _format_reason(fmt: str, sample: SampleRow, resolved: Resolved, min_chars: int) -> str:
+    correction = (resolved.correction or "").strip()
+    if fmt in NEEDS_CORRECTION:
+        if not correction:
+            return NO_CORRECTION
+        if len(correction) < min_chars:
+            return SHORT_CORRECTION.format(n=min_chars)
+        if fmt == "dpo" and correction == sample.output.strip():
+            return SAME_AS_OUTPUT
+    elif fmt == "regression":
+        if correction and len(correction) < min_chars:
+            return SHORT_CORRECTION.format(n=min_chars)
+        if not correction and resolved.verdict not in ("good", "bad"):
+            return NO_REFERENCE
+    return ""
+
+
+def output_paths(out: Path, options: ExportOptions) -> dict[str, Path]:
+    """The files an export to `out` writes: split name (or "all") -> path, and "manifest"."""
+    suffix = out.suffix or FORMAT_SUFFIX[options.format]
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    paths: dict[str, Path] = {}
+    if options.validation_ratio > 0:
+        paths["train"] = out.with_name(f"{stem}.train{suffix}")
+        paths["validation"] = out.with_name(f"{stem}.validation{suffix}")
+    else:
+        paths["all"] = out.with_name(stem + suffix)
+    # Named after the whole file name, so a CSV and a Parquet export side by side
+    # each keep their own manifest.
+    paths["manifest"] = out.with_name(f"{stem}{suffix}.manifest.json")
+    return paths
+
+
+def _open_sink(fmt: str, path: Path) -> Sink:
+    if fmt == "csv":
+        return CsvSink(path, TABLE_COLUMNS)
+    if fmt == "parquet":
+        return ParquetSink(path, parquet_schema())
+    return JsonlSink(path)
+
+
+def _record(
+    fmt: str, candidate: Candidate, clean: Clean
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """The record and, for chat formats, the messages its token estimate counts."""
+    sample, resolved = candidate.sample, candidate.resolved
+    if fmt == "openai":
+        record = openai_record(sample, resolved, clean)
+        return record, record["messages"]
+    if fmt == "dpo":
+        record = dpo_record(sample, resolved, clean)
+        return record, [*record["prompt"], *record["chosen"]]
+    if fmt == "regression":
+        record = regression_record(sample, resolved, clean)
+        # Without a reference the original output stands in, for the checks and the
+        # token estimate only.
+        answer = {"role": "assistant", "content": record["reference"] or record["original_output"]}
+        return record, [*record["messages"], answer]
+    row = table_record(sample, resolved, clean, hash_hex=candidate.hash, split=candidate.split)
+    return row, None
+
+
+def _export(
+    engine: Engine, options: ExportOptions, sinks: dict[str, Sink] | None, progress: Progress
+) -> _Tally:
+    """Run the whole pipeline; write to `sinks` (None: count only)."""
+    tally = _Tally()
+    redactor = Redactor(options.custom_patterns) if options.redact else None
+    clean: Clean = redactor.redact if redactor is not None else _identity
+    fmt = options.format
+    for candidate in _candidates(engine, options, tally, progress):
+        record, messages = _record(fmt, candidate, clean)
+        if messages is not None:
+            problems = validate_chat_record({"messages": messages})
+            if problems:
+                tally.drop(INVALID.format(codes=", ".join(problems)))
+                continue
+            tokens = estimate_tokens(messages)
+            if tokens > MAX_TOKENS_PER_RECORD:
+                tally.drop(TOO_LONG)
+                continue
+            tally.tokens_total += tokens
+            tally.tokens_max = max(tally.tokens_max, tokens)
+        if sinks is not None:
+            sinks[candidate.split if "all" not in sinks else "all"].write(record)
+        tally.written[candidate.split] += 1
+    if redactor is not None:
+        tally.redactions.update(redactor.counts)
+    return tally
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _result(
+    options: ExportOptions,
+    tally: _Tally,
+    *,
+    files: tuple[ExportFile, ...] = (),
+    manifest: Path | None = None,
+) -> ExportResult:
+    return ExportResult(
+        format=options.format,
+        read=tally.read,
+        written=sum(tally.written.values()),
+        train=tally.written.get("train", 0),
+        validation=tally.written.get("validation", 0),
+        dropped=dict(tally.dropped.most_common()),
+        redactions=dict(sorted(tally.redactions.items())),
+        tokens_total=tally.tokens_total,
+        tokens_max=tally.tokens_max,
+        files=files,
+        manifest=manifest,
+    )
+
+
+def dry_run(
+    engine: Engine, options: ExportOptions, *, progress: Progress = NO_PROGRESS
+) -> ExportResult:
+    """What an export with these options would write, without writing anything."""
+    _check_options(options)
+    return _result(options, _export(engine, options, None, progress))
+
+
+def run_export(
+    engine: Engine,
+    options: ExportOptions,
+    out: Path,
+    *,
+    progress: Progress = NO_PROGRESS,
+) -> ExportResult:
+    """Export to `out` (plus `.train`/`.validation` files with a split) and its manifest.
+
+    Raises:
+        RedlineError: bad options, an existing file without `overwrite`, a folder that
+            does not exist or cannot be written.
+        Cancelled: the user cancelled; nothing is left under any target name.
+    """
+    _check_options(options)
+    if out.is_dir():
+        raise RedlineError("this is a folder; give a file name", where=str(out))
+    paths = output_paths(out, options)
+    staging = Staging(overwrite=options.overwrite)
+    sinks: dict[str, Sink] = {}
+    try:
+        temps = {split: staging.stage(path) for split, path in paths.items()}
+        for split in paths:
+            if split != "manifest":
+                sinks[split] = _open_sink(options.format, temps[split])
+        tally = _export(engine, options, sinks, progress)
+        for sink in sinks.values():
+            sink.close()
+        sinks.clear()
+        files = []
+        for split, path in paths.items():
+            if split == "manifest":
+                continue
+            check(progress)
+            temp = temps[split]
+            files.append(
+                ExportFile(
+                    path=path,
+                    rows=sum(tally.written.values())
+                    if split == "all"
+                    else tally.written.get(split, 0),
+                    bytes=temp.stat().st_size,
+                    sha256=file_sha256(temp, progress),
+                    split=split,
+                )
+            )
+        result = _result(options, tally, files=tuple(files), manifest=paths["manifest"])
+        manifest = build_manifest(engine, options, result)
+        temps["manifest"].write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        check(progress)
+        staging.commit()
+        return result
+    except BaseException:
+        for sink in sinks.values():
+            # The original error is the one to report.
+            with contextlib.suppress(Exception):
+                sink.close()
+        staging.abort()
+        raise
+
+
+def configured_profile(settings: Settings) -> str | None:
+    """The shared database profile this installation syncs with, as the manifest names
+    it: "name (user@host:port/database)", never a password. None when there is none.
+
+    The CLI and the GUI pass it as `ExportOptions.shared_profile`, so an export of a
+    local store that syncs with a team database says which one its reviews came from.
+    """
+    name = active_profile_name(settings)
+    if not name:
+        return None
+    try:
+        return f"{name} ({get_profile(settings, name).where})"
+    except RedlineError:
+        # A broken profile must not stop an export: record its name only.
+        return name
+
+
+def _source(engine: Engine, options: ExportOptions) -> dict[str, Any]:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return {"store": str(Path(url.database or "").resolve()), "shared_database": None,
+                "shared_profile": options.shared_profile}  # fmt: skip
+    return {
+        "store": None,
+        "shared_database": url.render_as_string(hide_password=True),
+        "shared_profile": options.shared_profile,
+    }
+
+
+def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult) -> dict[str, Any]:
+    """The manifest: everything needed to trace a fine-tuning run back to its reviews."""
+    return {
+        "manifest_version": 1,
+        "format": options.format,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "redline_version": __version__,
+        "source": _source(engine, options),
+        "filters": options.filters.as_dict(),
+        "options": {
+            "deduplicate": options.deduplicate,
+            "validation_ratio": options.validation_ratio,
+            "split_by": "blake2b of system prompt and input turns",
+        },
+        "counts": {
+            "read": result.read,
+            "written": result.written,
+            "train": result.train,
+            "validation": result.validation,
+            "dropped": result.dropped,
+        },
+        "redaction": {
+            "enabled": options.redact,
+            "kinds": result.redactions,
+            "custom_patterns": {name: token(name) for name in options.custom_patterns},
+        },
+        "tokens_estimate": {
+            "total": result.tokens_total,
+            "max_per_record": result.tokens_max,
+            "method": "about 4 characters per token (non-ASCII 1 per character), "
+            "plus 3 per message",
+        },
+        "files": [
+            {
+                "name": f.path.name,
+                "split": f.split,
+                "rows": f.rows,
+                "bytes": f.bytes,
+                "sha256": f.sha256,
+            }
+            for f in result.files
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One text of one sample with PII in it: before and after masking."""
+
+    sample_id: str
+    field: str
+    original: str
+    redacted: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RedactionPreview:
+    """What redaction masks in the first `scanned` samples an export would write."""
+
+    items: tuple[PreviewItem, ...]
+    counts: dict[str, int]
+    scanned: int
+
+
+def _texts(candidate: Candidate) -> Iterator[tuple[str, str]]:
+    sample, resolved = candidate.sample, candidate.resolved
+    if sample.system_prompt:
+        yield "system prompt", sample.system_prompt
+    if sample.input_messages:
+        for number, message in enumerate(sample.input_messages, 1):
+            yield f"input turn {number}", str(message.get("content", ""))
+    else:
+        yield "input", sample.input_text
+    yield "output", sample.output
+    if resolved.correction:
+        yield "correction", resolved.correction
+    if resolved.primary.note:
+        yield "note", resolved.primary.note
+
+
+def preview_redaction(
+    engine: Engine,
+    options: ExportOptions,
+    *,
+    samples: int = 500,
+    items: int = 50,
+    progress: Progress = NO_PROGRESS,
+) -> RedactionPreview:
+    """Mask the first `samples` samples the export would write; show up to `items` texts."""
+    _check_options(options)
+    redactor = Redactor(options.custom_patterns)
+    found: list[PreviewItem] = []
+    scanned = 0
+    for candidate in _candidates(engine, options, _Tally(), progress):
+        scanned += 1
+        for name, text in _texts(candidate):
+            spans = redactor.spans(text)
+            redacted = redactor.redact(text)
+            if spans and len(found) < items:
+                kinds = tuple(sorted({s.kind for s in spans}))
+                found.append(PreviewItem(str(candidate.sample.id), name, text, redacted, kinds))
+        if scanned >= samples:
+            break
+    return RedactionPreview(tuple(found), dict(sorted(redactor.counts.items())), scanned)

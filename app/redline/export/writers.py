@@ -1,0 +1,153 @@
+"""Record sinks (JSONL, CSV, Parquet) and all-or-nothing placement of the files.
+
+Every file is written under a temporary name in the target's directory and renamed
+onto its target name only when the whole export succeeded (`Staging.commit`); a
+cancel, an error or a crash leaves no partial file under a target name. The manifest
+is renamed last, so a manifest on disk always describes complete files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+
+from redline.errors import RedlineError
+
+__all__ = ["CsvSink", "JsonlSink", "ParquetSink", "Sink", "Staging"]
+
+
+class Sink(Protocol):
+    """Writes records (plain dicts) to one file."""
+
+    rows: int
+
+    def write(self, record: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Staging:
+    """Temporary files that become their target files together, or not at all."""
+
+    def __init__(self, *, overwrite: bool) -> None:
+        self._overwrite = overwrite
+        self._staged: list[tuple[Path, Path]] = []
+
+    def stage(self, target: Path) -> Path:
+        """A fresh temporary path that `commit` will rename to `target`."""
+        if target.exists() and not self._overwrite:
+            raise RedlineError(
+                "the file exists already",
+                where=str(target),
+                hint="choose another name, or allow overwriting (--force)",
+            )
+        if not target.parent.is_dir():
+            raise RedlineError(
+                "the folder does not exist", where=str(target.parent), hint="create it first"
+            )
+        # A new file with an unguessable name (not mkstemp: its 0600 mode would stay on
+        # the export, which others usually need to read; this one follows the umask).
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        try:
+            temp.open("xb").close()
+        except OSError as exc:
+            raise RedlineError(
+                f"cannot write here ({exc.strerror})", where=str(target.parent)
+            ) from exc
+        self._staged.append((temp, target))
+        return temp
+
+    def commit(self) -> None:
+        """Rename every staged file onto its target (in staging order)."""
+        for temp, target in self._staged:
+            temp.replace(target)
+        self._staged.clear()
+
+    def abort(self) -> None:
+        """Delete every staged file (after a cancel or an error)."""
+        for temp, _target in self._staged:
+            temp.unlink(missing_ok=True)
+        self._staged.clear()
+
+
+def _sync_close(handle: IO[Any]) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+
+
+class JsonlSink:
+    """One JSON object per line, UTF-8, non-ASCII kept as is."""
+
+    def __init__(self, path: Path) -> None:
+        self.rows = 0
+        self._handle = path.open("wb")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._handle.write(orjson.dumps(record) + b"\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        _sync_close(self._handle)
+
+
+class CsvSink:
+    """CSV with a header; lists and objects are written as JSON text."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.rows = 0
+        self._columns = columns
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.DictWriter(self._handle, fieldnames=columns)
+        self._writer.writeheader()
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._writer.writerow(
+            {
+                key: json.dumps(value, ensure_ascii=False)
+                if isinstance(value, list | dict)
+                else value
+                for key, value in record.items()
+            }
+        )
+        self.rows += 1
+
+    def close(self) -> None:
+        _sync_close(self._handle)
+
+
+class ParquetSink:
+    """Parquet in row groups of `batch_rows`, with a fixed schema (readable by `datasets`)."""
+
+    def __init__(self, path: Path, schema: Any, *, batch_rows: int = 5000) -> None:
+        import pyarrow.parquet as pq
+
+        self.rows = 0
+        self._schema = schema
+        self._batch_rows = batch_rows
+        self._pending: list[dict[str, Any]] = []
+        self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._pending.append(record)
+        self.rows += 1
+        if len(self._pending) >= self._batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._pending:
+            table = pa.Table.from_pylist(self._pending, schema=self._schema)
+            self._writer.write_table(table)
+            self._pending = []
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()

@@ -1,0 +1,3 @@
+"""Decision policies and threshold proposals: store reads and writes for the threshold
+studio and `redline threshold` (the numbers themselves are in `redline.analytics.threshold`).
+"""

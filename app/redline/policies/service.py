@@ -1,0 +1,390 @@
+"""Policies and threshold proposals in the store: list, create, import/export, propose, decide.
+
+Every function opens its own session and returns frozen values, never ORM objects.
+
+Approval is a lead's decision. On the shared database PostgreSQL enforces it (row-level
+security, see the sync issue); locally `decide_proposal` records whoever the app lets
+decide, and the studio offers it only to a user whose settings say they are a lead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from redline.errors import RedlineError
+from redline.store.base import utcnow, uuid7
+from redline.store.models import Policy, ProposalStatus, ThresholdProposal
+from redline.store.session import session_scope
+
+__all__ = [
+    "SCORE_COLUMNS",
+    "SEGMENT_COLUMNS",
+    "PolicyDraft",
+    "PolicyInfo",
+    "ProposalInfo",
+    "create_policy",
+    "create_proposal",
+    "decide_proposal",
+    "export_policies",
+    "find_policy",
+    "import_policies",
+    "list_policies",
+    "list_proposals",
+]
+
+# Sample columns a policy may slice by; any other name is a key of Sample.segments.
+SEGMENT_COLUMNS = ("language", "model", "prompt_version", "variant")
+# Sample columns a policy may read its score from; anything else is a segments key.
+SCORE_COLUMNS = ("score",)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    """A decision rule: `score_field` >= (ge) or <= (le) `threshold` -> `action`."""
+
+    id: uuid.UUID
+    name: str
+    description: str
+    score_field: str
+    direction: str
+    action: str
+    threshold: float
+    segment_field: str | None
+    segment_thresholds: Mapping[str, float]
+    created_by: str
+
+    def threshold_for(self, segment: str | None) -> float:
+        """The threshold in force for a segment value (the default for None)."""
+        if segment is None:
+            return self.threshold
+        return float(self.segment_thresholds.get(segment, self.threshold))
+
+    def rule(self) -> str:
+        """'score ≥ 0.7 → auto_send (ja: 0.75)'."""
+        sign = "≥" if self.direction == "ge" else "≤"
+        overrides = ", ".join(f"{k}: {v:g}" for k, v in sorted(self.segment_thresholds.items()))
+        tail = f" ({self.segment_field} {overrides})" if overrides else ""
+        return f"{self.score_field} {sign} {self.threshold:g} → {self.action}{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The production-facing definition (what `export_policies` writes)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "score_field": self.score_field,
+            "direction": self.direction,
+            "action": self.action,
+            "threshold": self.threshold,
+            "segment_field": self.segment_field,
+            "segment_thresholds": dict(self.segment_thresholds),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDraft:
+    """What a user enters to create a policy."""
+
+    name: str
+    threshold: float
+    action: str = "auto_send"
+    direction: str = "ge"
+    score_field: str = "score"
+    segment_field: str | None = None
+    segment_thresholds: Mapping[str, float] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalInfo:
+    """A proposed threshold change and its evidence (see ThresholdProposal)."""
+
+    id: uuid.UUID
+    policy_id: uuid.UUID
+    segment: str | None
+    old_value: float
+    new_value: float
+    rationale: str
+    evidence: Mapping[str, Any]
+    proposer: str
+    status: str
+    decider: str | None
+    decided_at: datetime | None
+    decision_note: str
+    created_at: datetime
+
+
+def _policy_info(row: Policy) -> PolicyInfo:
+    return PolicyInfo(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        score_field=row.score_field,
+        direction=row.direction,
+        action=row.action,
+        threshold=float(row.threshold),
+        segment_field=row.segment_field,
+        segment_thresholds={str(k): float(v) for k, v in (row.segment_thresholds or {}).items()},
+        created_by=row.created_by,
+    )
+
+
+def _proposal_info(row: ThresholdProposal) -> ProposalInfo:
+    return ProposalInfo(
+        id=row.id,
+        policy_id=row.policy_id,
+        segment=row.segment,
+        old_value=float(row.old_value),
+        new_value=float(row.new_value),
+        rationale=row.rationale,
+        evidence=dict(row.evidence or {}),
+        proposer=row.proposer,
+        status=row.status,
+        decider=row.decider,
+        decided_at=row.decided_at,
+        decision_note=row.decision_note,
+        created_at=row.created_at,
+    )
+
+
+def list_policies(engine: Engine) -> list[PolicyInfo]:
+    """Every policy, by name."""
+    with session_scope(engine) as session:
+        return [_policy_info(p) for p in session.scalars(select(Policy).order_by(Policy.name))]
+
+
+def find_policy(engine: Engine, name_or_id: str) -> PolicyInfo:
+    """A policy by name (or id); a clear error listing the names when there is none."""
+    with session_scope(engine) as session:
+        row = session.scalars(select(Policy).where(Policy.name == name_or_id)).first()
+        if row is None:
+            try:
+                row = session.get(Policy, uuid.UUID(name_or_id))
+            except ValueError:
+                row = None
+        if row is not None:
+            return _policy_info(row)
+        names = list(session.scalars(select(Policy.name).order_by(Policy.name)))
+    hint = f"policies: {', '.join(names)}" if names else "create one in the threshold studio"
+    raise RedlineError(f"there is no policy {name_or_id!r}", hint=hint)
+
+
+def _finite(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise RedlineError(f"{what} must be a number (got {value!r})")
+    return number
+
+
+def _validated(draft: PolicyDraft) -> PolicyDraft:
+    name = draft.name.strip()
+    if not name:
+        raise RedlineError("a policy needs a name")
+    if draft.direction not in ("ge", "le"):
+        raise RedlineError(
+            f"direction must be 'ge' or 'le' (got {draft.direction!r})",
+            where=name,
+            hint="ge: act when the score is at or above the threshold; le: at or below",
+        )
+    if not draft.score_field.strip():
+        raise RedlineError("the score field is empty", where=name, hint="usually 'score'")
+    if not draft.action.strip():
+        raise RedlineError("the action is empty", where=name, hint="e.g. auto_send or block")
+    threshold = _finite(draft.threshold, f"{name}: the threshold")
+    overrides = {
+        str(k): _finite(v, f"{name}: the threshold of segment {k!r}")
+        for k, v in draft.segment_thresholds.items()
+    }
+    segment_field = (draft.segment_field or "").strip() or None
+    if overrides and segment_field is None:
+        raise RedlineError(
+            "segment thresholds need a segment field", where=name, hint="e.g. language"
+        )
+    return PolicyDraft(
+        name=name,
+        threshold=threshold,
+        action=draft.action.strip(),
+        direction=draft.direction,
+        score_field=draft.score_field.strip(),
+        segment_field=segment_field,
+        segment_thresholds=overrides,
+        description=draft.description,
+    )
+
+
+def create_policy(engine: Engine, draft: PolicyDraft, *, created_by: str) -> PolicyInfo:
+    """Store a new policy; its name must be new."""
+    draft = _validated(draft)
+    with session_scope(engine) as session:
+        if session.scalars(select(Policy.id).where(Policy.name == draft.name)).first():
+            raise RedlineError(
+                f"a policy named {draft.name!r} exists already", hint="choose another name"
+            )
+        row = Policy(
+            id=uuid7(),
+            name=draft.name,
+            description=draft.description,
+            score_field=draft.score_field,
+            direction=draft.direction,
+            action=draft.action,
+            threshold=draft.threshold,
+            segment_field=draft.segment_field,
+            segment_thresholds=dict(draft.segment_thresholds),
+            created_by=created_by,
+        )
+        session.add(row)
+        session.flush()
+        return _policy_info(row)
+
+
+def export_policies(engine: Engine, path: Path | None = None) -> dict[str, Any]:
+    """The policies' values as production reads them; written as JSON to `path` if given.
+
+    JSON is also valid YAML 1.2, so a YAML-configured system can read the file as is.
+    """
+    data = {"policies": [p.as_dict() for p in list_policies(engine)]}
+    if path is not None:
+        try:
+            path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        except OSError as exc:
+            raise RedlineError(f"cannot write the file ({exc})", where=str(path)) from exc
+    return data
+
+
+def import_policies(engine: Engine, path: Path, *, created_by: str) -> tuple[list[str], list[str]]:
+    """Create the policies of a file written by `export_policies` (or by hand).
+
+    Returns (created names, names skipped because a policy of that name exists). A bad
+    entry stops the import before anything is written, naming the entry.
+    """
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RedlineError(f"cannot read the policies ({exc})", where=str(path)) from exc
+    entries = raw.get("policies") if isinstance(raw, dict) else raw
+    if not isinstance(entries, list):
+        raise RedlineError(
+            "expected a list of policies", where=str(path), hint='{"policies": [{...}, ...]}'
+        )
+    drafts: list[PolicyDraft] = []
+    for i, entry in enumerate(entries, start=1):
+        where = f"{path}: policy {i}"
+        if not isinstance(entry, dict) or "name" not in entry or "threshold" not in entry:
+            raise RedlineError("each policy needs at least a name and a threshold", where=where)
+        try:
+            drafts.append(
+                _validated(
+                    PolicyDraft(
+                        name=str(entry["name"]),
+                        threshold=entry["threshold"],
+                        action=str(entry.get("action", "auto_send")),
+                        direction=str(entry.get("direction", "ge")),
+                        score_field=str(entry.get("score_field", "score")),
+                        segment_field=entry.get("segment_field"),
+                        segment_thresholds=dict(entry.get("segment_thresholds") or {}),
+                        description=str(entry.get("description", "")),
+                    )
+                )
+            )
+        except RedlineError as exc:
+            raise RedlineError(exc.what, where=where, hint=exc.hint) from exc
+    existing = {p.name for p in list_policies(engine)}
+    created: list[str] = []
+    skipped: list[str] = []
+    for draft in drafts:
+        if draft.name in existing:
+            skipped.append(draft.name)
+            continue
+        create_policy(engine, draft, created_by=created_by)
+        existing.add(draft.name)
+        created.append(draft.name)
+    return created, skipped
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+def create_proposal(
+    engine: Engine,
+    policy: PolicyInfo,
+    *,
+    segment: str | None,
+    new_value: float,
+    rationale: str,
+    evidence: Mapping[str, Any],
+    proposer: str,
+) -> ProposalInfo:
+    """Store a proposal to move `policy`'s threshold (of `segment`, or the default)."""
+    new_value = _finite(new_value, "the proposed threshold")
+    if not proposer.strip():
+        raise RedlineError("a proposal needs a proposer", hint="set your name in the settings")
+    if not rationale.strip():
+        raise RedlineError("a proposal needs a rationale", hint="say why the threshold should move")
+    with session_scope(engine) as session:
+        if session.get(Policy, policy.id) is None:
+            raise RedlineError(f"the policy {policy.name!r} no longer exists")
+        row = ThresholdProposal(
+            id=uuid7(),
+            policy_id=policy.id,
+            segment=segment,
+            old_value=policy.threshold_for(segment),
+            new_value=new_value,
+            rationale=rationale.strip(),
+            evidence=json.loads(json.dumps(evidence, default=str)),
+            proposer=proposer,
+            status=ProposalStatus.PROPOSED.value,
+        )
+        session.add(row)
+        session.flush()
+        return _proposal_info(row)
+
+
+def list_proposals(engine: Engine, policy_id: uuid.UUID | None = None) -> list[ProposalInfo]:
+    """Proposals, newest first (of one policy when given)."""
+    query = select(ThresholdProposal).order_by(ThresholdProposal.created_at.desc())
+    if policy_id is not None:
+        query = query.where(ThresholdProposal.policy_id == policy_id)
+    with session_scope(engine) as session:
+        return [_proposal_info(p) for p in session.scalars(query)]
+
+
+def decide_proposal(
+    engine: Engine, proposal_id: uuid.UUID, *, approve: bool, decider: str, note: str = ""
+) -> ProposalInfo:
+    """Approve (the policy takes the new value) or reject a proposal that is still open."""
+    with session_scope(engine) as session:
+        row = session.get(ThresholdProposal, proposal_id)
+        if row is None:
+            raise RedlineError("there is no such proposal", where=str(proposal_id))
+        if row.status != ProposalStatus.PROPOSED.value:
+            raise RedlineError(f"this proposal was {row.status} already", where=str(proposal_id))
+        row.status = (ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED).value
+        row.decider = decider
+        row.decided_at = utcnow()
+        row.decision_note = note
+        row.revision += 1
+        row.dirty = True
+        if approve:
+            policy = session.get_one(Policy, row.policy_id)
+            if row.segment is None:
+                policy.threshold = row.new_value
+            else:
+                policy.segment_thresholds = {
+                    **(policy.segment_thresholds or {}),
+                    row.segment: row.new_value,
+                }
+            policy.revision += 1
+            policy.dirty = True
+        session.flush()
+        return _proposal_info(row)

@@ -1,0 +1,477 @@
+"""The shared PostgreSQL database's own objects: change sequence, triggers, roles, GRANTs,
+row-level security, the audit chain. Applied by `redline shared init`.
+
+Why here and not in an Alembic migration: roles belong to the whole cluster, not to one
+database, and creating them needs CREATEROLE, which migrating a local store never has.
+Everything below is re-runnable (CREATE OR REPLACE, DROP ... IF EXISTS then CREATE, roles
+created only when missing) and versioned: `redline_server.objects_version` records
+SERVER_OBJECTS_VERSION, and a database set up by a newer Redline is refused.
+
+Who may do what (enforced by PostgreSQL, because a desktop client can be modified):
+- every login is its own role, member of `redline_reviewer` or `redline_lead`
+  (`redline_lead` is itself a member of `redline_reviewer`);
+- a reviewer reads everything shared; inserts and updates only their own reviews,
+  review history, batches and samples they imported, prompts they own, prompt versions
+  they author while draft / in review, and proposals they make while proposed /
+  withdrawn; never updates a sample, never approves, never decides;
+- a lead may also write policies and experiments, decide proposals, approve prompt
+  versions and adjudicate;
+- audit events are written only by triggers (SECURITY DEFINER), chained by hash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from redline.errors import RedlineError
+
+SERVER_OBJECTS_VERSION = 1
+REVIEWER_ROLE = "redline_reviewer"
+LEAD_ROLE = "redline_lead"
+ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
+
+# Tables that carry `seq` (set by trigger from one sequence) and are shared.
+SEQ_TABLES = (
+    "batch",
+    "sample",
+    "review",
+    "review_history",
+    "policy",
+    "threshold_proposal",
+    "prompt",
+    "prompt_version",
+    "experiment",
+    "audit_event",
+)
+# Local-only tables: nobody but the owner touches them on the shared database.
+LOCAL_ONLY_TABLES = ("import_problem", "source_mapping", "review_draft", "sync_state")
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_FUNCTIONS = [
+    # One lock for every writer, held from its first change to its commit: `seq` values
+    # then become visible in commit order, so a puller that has seen seq N has seen every
+    # row below N. Without it a slow transaction could commit seq 100 after a puller
+    # advanced its cursor past 101, and that row would never be pulled.
+    """
+    CREATE OR REPLACE FUNCTION redline_set_seq() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(7245101);
+        NEW.seq := nextval('redline_change_seq');
+        NEW.dirty := false;
+        RETURN NEW;
+    END $$
+    """,
+    # The hash of an audit event: the same function writes and verifies it.
+    """
+    CREATE OR REPLACE FUNCTION redline_audit_hash(
+        prev text, pos bigint, actor text, action text, entity_type text, entity_id text,
+        before jsonb, after jsonb, occurred_at timestamptz
+    ) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT encode(sha256(convert_to(concat_ws(E'\\x1f',
+            prev, pos::text, actor, action, entity_type, entity_id,
+            coalesce(before::text, 'null'), coalesce(after::text, 'null'),
+            to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+        ), 'UTF8')), 'hex')
+    $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION redline_audit_append(
+        p_action text, p_entity_type text, p_entity_id text, p_before jsonb, p_after jsonb,
+        p_reason text
+    ) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DECLARE
+        last_hash text;
+        last_pos bigint;
+        now_ts timestamptz := clock_timestamp();
+        actor text := session_user;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(7245101);
+        SELECT hash, position INTO last_hash, last_pos
+            FROM audit_event ORDER BY position DESC LIMIT 1;
+        last_hash := coalesce(last_hash, '');
+        last_pos := coalesce(last_pos, 0) + 1;
+        INSERT INTO audit_event (id, position, actor, action, entity_type, entity_id,
+                                 before, after, reason, occurred_at, prev_hash, hash)
+        VALUES (gen_random_uuid(), last_pos, actor, p_action, p_entity_type, p_entity_id,
+                p_before, p_after, coalesce(p_reason, ''), now_ts, last_hash,
+                redline_audit_hash(last_hash, last_pos, actor, p_action, p_entity_type,
+                                   p_entity_id, p_before, p_after, now_ts));
+    END $$
+    """,
+    # Status changes of prompt versions and proposals (and their creation) are audited.
+    """
+    CREATE OR REPLACE FUNCTION redline_audit_status() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DECLARE
+        note text := '';
+    BEGIN
+        IF TG_TABLE_NAME = 'threshold_proposal' THEN
+            note := NEW.decision_note;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            PERFORM redline_audit_append(TG_TABLE_NAME || '.create', TG_TABLE_NAME,
+                NEW.id::text, NULL, jsonb_build_object('status', NEW.status), note);
+        ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+            PERFORM redline_audit_append(TG_TABLE_NAME || '.' || NEW.status, TG_TABLE_NAME,
+                NEW.id::text, jsonb_build_object('status', OLD.status),
+                jsonb_build_object('status', NEW.status), note);
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    # When a push overwrites a revision written on another device that no history row
+    # holds (two machines of one reviewer edited the same review), keep the overwritten
+    # revision in history: nothing a reviewer wrote is silently dropped.
+    """
+    CREATE OR REPLACE FUNCTION redline_keep_overwritten_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    BEGIN
+        IF OLD.device IS DISTINCT FROM NEW.device AND NOT EXISTS (
+            SELECT 1 FROM review_history h
+            WHERE h.review_id = OLD.id AND h.revision = OLD.revision
+        ) AND NOT OLD.deleted THEN
+            INSERT INTO review_history (
+                id, created_at, updated_at, revision, dirty, sample_id, reviewer, verdict,
+                rating, categories, note, correction, flagged, time_spent_ms, device,
+                review_id, review_updated_at, reason)
+            VALUES (gen_random_uuid(), now(), now(), OLD.revision, false, OLD.sample_id,
+                OLD.reviewer, OLD.verdict, OLD.rating, OLD.categories, OLD.note,
+                OLD.correction, OLD.flagged, OLD.time_spent_ms, OLD.device, OLD.id,
+                OLD.updated_at, 'conflict')
+            ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+]
+
+_META = [
+    "CREATE SEQUENCE IF NOT EXISTS redline_change_seq",
+    """
+    CREATE TABLE IF NOT EXISTS redline_server (
+        key text PRIMARY KEY,
+        value text NOT NULL
+    )
+    """,
+]
+
+
+def _roles_sql() -> list[str]:
+    statements = []
+    for role in (REVIEWER_ROLE, LEAD_ROLE):
+        statements.append(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+            f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"
+        )
+    statements.append(f"GRANT {REVIEWER_ROLE} TO {LEAD_ROLE}")
+    return statements
+
+
+def _triggers_sql() -> list[str]:
+    statements = []
+    for table in SEQ_TABLES:
+        statements.append(f"DROP TRIGGER IF EXISTS redline_seq ON {table}")
+        if table == "audit_event":
+            statements.append(
+                "CREATE OR REPLACE FUNCTION redline_set_audit_seq() RETURNS trigger "
+                "LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$ "
+                "BEGIN NEW.seq := nextval('redline_change_seq'); RETURN NEW; END $$"
+            )
+            statements.append(
+                f"CREATE TRIGGER redline_seq BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION redline_set_audit_seq()"
+            )
+        else:
+            statements.append(
+                f"CREATE TRIGGER redline_seq BEFORE INSERT OR UPDATE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION redline_set_seq()"
+            )
+    for table in ("prompt_version", "threshold_proposal"):
+        statements.append(f"DROP TRIGGER IF EXISTS redline_audit ON {table}")
+        statements.append(
+            f"CREATE TRIGGER redline_audit AFTER INSERT OR UPDATE OF status ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION redline_audit_status()"
+        )
+    statements.append("DROP TRIGGER IF EXISTS redline_keep_overwritten ON review")
+    statements.append(
+        "CREATE TRIGGER redline_keep_overwritten BEFORE UPDATE ON review "
+        "FOR EACH ROW EXECUTE FUNCTION redline_keep_overwritten_review()"
+    )
+    return statements
+
+
+# (table, policy name, command, roles, USING, WITH CHECK)
+_IS_LEAD = f"pg_has_role(current_user, '{LEAD_ROLE}', 'member')"
+_POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
+    ("batch", "own_insert", "INSERT", REVIEWER_ROLE, None, "imported_by = current_user"),
+    (
+        "batch",
+        "own_update",
+        "UPDATE",
+        REVIEWER_ROLE,
+        "imported_by = current_user",
+        "imported_by = current_user",
+    ),
+    (
+        "sample",
+        "own_batch_insert",
+        "INSERT",
+        REVIEWER_ROLE,
+        None,
+        "EXISTS (SELECT 1 FROM batch b WHERE b.id = batch_id AND b.imported_by = current_user)",
+    ),
+    (
+        "review",
+        "own_insert",
+        "INSERT",
+        REVIEWER_ROLE,
+        None,
+        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+    ),
+    (
+        "review",
+        "own_update",
+        "UPDATE",
+        REVIEWER_ROLE,
+        "reviewer = current_user",
+        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+    ),
+    ("review_history", "own_insert", "INSERT", REVIEWER_ROLE, None, "reviewer = current_user"),
+    ("prompt", "own_insert", "INSERT", REVIEWER_ROLE, None, "owner = current_user"),
+    (
+        "prompt",
+        "own_update",
+        "UPDATE",
+        REVIEWER_ROLE,
+        "owner = current_user",
+        "owner = current_user",
+    ),
+    (
+        "prompt_version",
+        "author_draft",
+        "INSERT",
+        REVIEWER_ROLE,
+        None,
+        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+    ),
+    (
+        "prompt_version",
+        "author_update_draft",
+        "UPDATE",
+        REVIEWER_ROLE,
+        "author = current_user AND status IN ('draft', 'in_review')",
+        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+    ),
+    (
+        "threshold_proposal",
+        "proposer_insert",
+        "INSERT",
+        REVIEWER_ROLE,
+        None,
+        "proposer = current_user AND status = 'proposed' AND decider IS NULL",
+    ),
+    (
+        "threshold_proposal",
+        "proposer_update",
+        "UPDATE",
+        REVIEWER_ROLE,
+        "proposer = current_user AND status IN ('proposed', 'withdrawn')",
+        "proposer = current_user AND status IN ('proposed', 'withdrawn') AND decider IS NULL",
+    ),
+    ("prompt", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
+    ("prompt_version", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
+    ("threshold_proposal", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
+    ("policy", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
+    ("experiment", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
+]
+
+# Column-free GRANTs per role; RLS above narrows them to rows.
+_GRANTS = {
+    REVIEWER_ROLE: {
+        "batch": "SELECT, INSERT, UPDATE",
+        "sample": "SELECT, INSERT",
+        "review": "SELECT, INSERT, UPDATE",
+        "review_history": "SELECT, INSERT",
+        "prompt": "SELECT, INSERT, UPDATE",
+        "prompt_version": "SELECT, INSERT, UPDATE",
+        "threshold_proposal": "SELECT, INSERT, UPDATE",
+        "policy": "SELECT",
+        "experiment": "SELECT",
+        "audit_event": "SELECT",
+        "alembic_version": "SELECT",
+        "redline_server": "SELECT",
+    },
+    LEAD_ROLE: {
+        "policy": "SELECT, INSERT, UPDATE",
+        "experiment": "SELECT, INSERT, UPDATE",
+    },
+}
+
+
+def _security_sql() -> list[str]:
+    statements = ["REVOKE ALL ON SCHEMA public FROM PUBLIC"]
+    for role in (REVIEWER_ROLE, LEAD_ROLE):
+        statements.append(f"GRANT USAGE ON SCHEMA public TO {role}")
+    statements.append(f"GRANT SELECT ON SEQUENCE redline_change_seq TO {REVIEWER_ROLE}")
+    for table in LOCAL_ONLY_TABLES:
+        statements.append(f"REVOKE ALL ON {table} FROM PUBLIC, {REVIEWER_ROLE}, {LEAD_ROLE}")
+    for role, grants in _GRANTS.items():
+        for table, privileges in grants.items():
+            statements.append(f"REVOKE ALL ON {table} FROM {role}")
+            statements.append(f"GRANT {privileges} ON {table} TO {role}")
+    for table in SEQ_TABLES:
+        statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        statements.append(f"DROP POLICY IF EXISTS read_all ON {table}")
+        statements.append(
+            f"CREATE POLICY read_all ON {table} FOR SELECT TO {REVIEWER_ROLE} USING (true)"
+        )
+    for table, name, command, role, using, check in _POLICIES:
+        statements.append(f"DROP POLICY IF EXISTS {name} ON {table}")
+        sql = f"CREATE POLICY {name} ON {table} FOR {command} TO {role}"
+        if using is not None:
+            sql += f" USING ({using})"
+        if check is not None:
+            sql += f" WITH CHECK ({check})"
+        statements.append(sql)
+    for function in (
+        "redline_set_seq()",
+        "redline_set_audit_seq()",
+        "redline_audit_status()",
+        "redline_keep_overwritten_review()",
+        "redline_audit_append(text, text, text, jsonb, jsonb, text)",
+    ):
+        statements.append(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+    return statements
+
+
+def server_objects_version(conn: Connection) -> int | None:
+    """The version of the objects `apply_server_objects` made, or None (never applied)."""
+    exists = conn.execute(text("SELECT to_regclass('redline_server') IS NOT NULL")).scalar_one()
+    if not exists:
+        return None
+    value = conn.execute(
+        text("SELECT value FROM redline_server WHERE key = 'objects_version'")
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def apply_server_objects(conn: Connection, *, where: str) -> None:
+    """Create or update every PostgreSQL-only object (one transaction, re-runnable).
+
+    The connection must belong to a role that owns the tables and may create roles
+    (the database owner with CREATEROLE, or a superuser).
+    """
+    found = server_objects_version(conn)
+    if found is not None and found > SERVER_OBJECTS_VERSION:
+        raise RedlineError(
+            f"the shared database was set up by a newer Redline (server objects v{found})",
+            where=where,
+            hint="update Redline before running `redline shared init` on it",
+        )
+    for statement in [*_META, *_roles_sql(), *_FUNCTIONS, *_triggers_sql(), *_security_sql()]:
+        conn.execute(text(statement))
+    conn.execute(
+        text(
+            "INSERT INTO redline_server (key, value) VALUES ('objects_version', :v) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        ),
+        {"v": str(SERVER_OBJECTS_VERSION)},
+    )
+
+
+def check_login_name(name: str) -> str:
+    """A login name Redline accepts: lower-case letters, digits, underscore."""
+    if not _NAME.match(name) or name.startswith("pg_") or name in (REVIEWER_ROLE, LEAD_ROLE):
+        raise RedlineError(
+            f"{name!r} cannot be a login name",
+            hint="use lower-case letters, digits and _ (up to 63, not starting with a digit "
+            "or pg_); it is also the reviewer name on every review",
+        )
+    return name
+
+
+def add_user(engine: Engine, name: str, role: str, password: str) -> bool:
+    """Create the login `name` (or update its password and role); True when it is new.
+
+    The password goes to the server as a bound literal, never into a log or an error.
+    """
+    check_login_name(name)
+    if role not in ROLES:
+        raise RedlineError(f"unknown role {role!r}", hint="use reviewer or lead")
+    group = ROLES[role]
+    other = LEAD_ROLE if group == REVIEWER_ROLE else REVIEWER_ROLE
+    with engine.begin() as conn:
+        if conn.execute(
+            text("SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r)"), {"r": group}
+        ).scalar_one():
+            raise RedlineError(
+                f"the role {group} does not exist on this server",
+                hint="run `redline shared init` first",
+            )
+        exists = bool(
+            conn.execute(
+                text("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :n)"), {"n": name}
+            ).scalar_one()
+        )
+        # CREATE/ALTER ROLE take no bind parameters: quote the password as a literal
+        # with the server's own quoting, in the same transaction.
+        literal = conn.execute(text("SELECT quote_literal(:p)"), {"p": password}).scalar_one()
+        verb = "ALTER" if exists else "CREATE"
+        conn.exec_driver_sql(f'{verb} ROLE "{name}" LOGIN PASSWORD {literal}')
+        conn.execute(text(f'GRANT {group} TO "{name}"'))
+        if exists:
+            # A changed role replaces the old one (a lead demoted to reviewer stops
+            # being a lead).
+            conn.execute(text(f'REVOKE {other} FROM "{name}"'))
+    return not exists
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """The result of verifying the audit chain.
+
+    Attributes:
+        events: how many events were checked.
+        problems: one line per broken link or altered event (empty: the chain is intact).
+    """
+
+    events: int
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_audit(conn: Connection) -> AuditCheck:
+    """Recompute every audit event's hash and link; report what does not match."""
+    rows = conn.execute(
+        text(
+            "SELECT position, prev_hash, hash, "
+            "redline_audit_hash(prev_hash, position, actor, action, entity_type, entity_id, "
+            "before, after, occurred_at) AS expected, action, entity_id "
+            "FROM audit_event ORDER BY position"
+        )
+    ).all()
+    problems: list[str] = []
+    previous_hash = ""
+    previous_position = 0
+    for position, prev_hash, stored, expected, action, entity_id in rows:
+        if position != previous_position + 1:
+            problems.append(f"event {previous_position + 1}..{position - 1} missing")
+        if prev_hash != previous_hash:
+            problems.append(
+                f"event {position} ({action} {entity_id}): link to the previous is broken"
+            )
+        if stored != expected:
+            problems.append(
+                f"event {position} ({action} {entity_id}): altered after it was written"
+            )
+        previous_hash, previous_position = stored, position
+    return AuditCheck(events=len(rows), problems=tuple(problems))

@@ -1,0 +1,645 @@
+"""Push and pull between the local store and the shared PostgreSQL database (no Qt).
+
+One sync = push, then pull:
+
+- **Push** sends, per table in foreign-key order, the local rows this login wrote and
+  the server has not committed yet (`dirty`), in batches. The server upserts with
+  `ON CONFLICT (id) DO UPDATE ... WHERE stored.revision < excluded.revision` (or equal
+  and older), so re-sending is harmless. A row is marked clean only after the server
+  committed it, and only if it did not change meanwhile. A row the server did not take
+  (it has a newer revision) is replaced by the server's, the local revision going to
+  history (see redline.sync.local). A batch's samples go first, resumably (a cursor per
+  batch), and the batch is clean only once all its samples are on the server.
+- **Pull** asks each table for `seq > cursor` up to the sequence's value when the pull
+  started (so rows referred to are pulled before rows referring to them), one page per
+  local transaction that also advances the cursor.
+
+What is pushed: reviews and their history, batches with their samples, prompts, prompt
+versions and proposals, written by this login (policies and experiments too for a
+lead). Demo data (`redline demo`: the demo-production batch, reviews made by the demo)
+is never pushed unless `include_demo` is asked for, so a store that was used to try
+Redline can join a team database without polluting it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    and_,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+    type_coerce,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.types import NullType
+
+from redline.demo import DEMO_DEVICE, DEMO_SOURCE
+from redline.errors import RedlineError
+from redline.progress import NO_PROGRESS, Progress, check
+from redline.review.queue import ensure_search_index
+from redline.store import models
+from redline.store.base import utcnow
+from redline.sync import local
+from redline.sync.connect import SharedInfo, check_shared, connection_error
+from redline.sync.credentials import redact
+from redline.sync.demo_rows import demo_condition
+from redline.sync.names import named_table, resolve_clashes
+from redline.sync.profiles import Profile
+from redline.sync.upload import push_columns, push_raw, push_typed, raw_columns
+
+PUSH_CHUNK = 5000
+SAMPLE_CHUNK = 5000
+PULL_PAGE = 2000
+# The names of the pull cursors: one per table; push cursors per batch.
+LAST_SYNC = "_last_sync"
+
+
+_table = local.model_table
+
+BATCH = _table(models.Batch)
+SAMPLE = _table(models.Sample)
+REVIEW = _table(models.Review)
+HISTORY = _table(models.ReviewHistory)
+PROMPT = _table(models.Prompt)
+VERSION = _table(models.PromptVersion)
+POLICY = _table(models.Policy)
+PROPOSAL = _table(models.ThresholdProposal)
+EXPERIMENT = _table(models.Experiment)
+
+# Pull order: what is referred to before what refers to it.
+PULL_TABLES: tuple[Table, ...] = (
+    BATCH,
+    SAMPLE,
+    PROMPT,
+    VERSION,
+    POLICY,
+    PROPOSAL,
+    EXPERIMENT,
+    REVIEW,
+    HISTORY,
+)
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """Who syncs, with what.
+
+    Attributes:
+        profile: the connection profile (its name keys the cursors).
+        device: this machine's name, recorded on revisions set aside by a conflict.
+        include_demo: push demo data too (normally never).
+        step: called at every commit boundary with its name; tests use it to stop a sync
+            at chosen points ("killed"), the app leaves it alone.
+    """
+
+    profile: Profile
+    device: str
+    include_demo: bool = False
+    step: Callable[[str], None] = lambda name: None
+
+
+@dataclass
+class SyncReport:
+    """What one sync did.
+
+    Attributes:
+        pushed / pulled: rows per table.
+        conflicts: local revisions that lost to the shared one (kept in history).
+        refused: rows the server refused (permission or constraint), one line each.
+        renamed: local rows renamed because a shared row has their name, one line each.
+    """
+
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+    refused: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    finished_at: datetime | None = None
+
+    def add(self, counts: dict[str, int], table: str, n: int) -> None:
+        if n:
+            counts[table] = counts.get(table, 0) + n
+
+    @property
+    def total_pushed(self) -> int:
+        return sum(self.pushed.values())
+
+    @property
+    def total_pulled(self) -> int:
+        return sum(self.pulled.values())
+
+
+# --------------------------------------------------------------------------- what to push
+
+
+def _push_filter(table: Table, user: str, info: SharedInfo, include_demo: bool) -> Any:
+    """Which dirty local rows this login pushes from `table` (None: none)."""
+    if table is BATCH:
+        cond = and_(BATCH.c.imported_by == user, BATCH.c.status != "importing")
+        return cond if include_demo else and_(cond, BATCH.c.source != DEMO_SOURCE)
+    if table in (REVIEW, HISTORY):
+        # Only reviews of samples the server has: their batch was pulled or pushed.
+        # EXISTS, not IN: SQLite would build the IN list of every sample for each chunk.
+        on_server = (
+            select(SAMPLE.c.id)
+            .join(BATCH, BATCH.c.id == SAMPLE.c.batch_id)
+            .where(SAMPLE.c.id == table.c.sample_id, BATCH.c.dirty.is_(False))
+        )
+        if not include_demo:
+            on_server = on_server.where(BATCH.c.source != DEMO_SOURCE)
+        cond = and_(table.c.reviewer == user, on_server.exists())
+        return cond if include_demo else and_(cond, table.c.device != DEMO_DEVICE)
+    rule: Any = None
+    if table is PROMPT:
+        rule = true() if info.is_lead else PROMPT.c.owner == user
+    elif table is VERSION:
+        rule = true() if info.is_lead else VERSION.c.author == user
+    elif table is PROPOSAL:
+        rule = true() if info.is_lead else PROPOSAL.c.proposer == user
+    elif table in (POLICY, EXPERIMENT):
+        rule = table.c.created_by == user if info.is_lead else None
+    if rule is None or include_demo:
+        return rule
+    # The demo's catalog (prompts, versions, experiment, policy) stays local.
+    return and_(rule, ~demo_condition(table))
+
+
+PUSH_TABLES: tuple[Table, ...] = (
+    BATCH,
+    PROMPT,
+    VERSION,
+    POLICY,
+    PROPOSAL,
+    EXPERIMENT,
+    HISTORY,
+    REVIEW,
+)
+
+
+def _push_cursor_name(batch_id: uuid.UUID) -> str:
+    return f"push-sample:{batch_id.hex}"
+
+
+def pending_counts(
+    engine: Engine,
+    profile: Profile,
+    *,
+    is_lead: bool = False,
+    include_demo: bool = False,
+) -> dict[str, int]:
+    """Rows waiting to be pushed, per table (what the status bar shows as pending)."""
+    user = profile.user
+    info = SharedInfo(user=user, is_lead=is_lead, revision="")
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for table in PUSH_TABLES:
+            cond = _push_filter(table, user, info, include_demo)
+            if cond is None:
+                continue
+            n = conn.execute(
+                select(func.count()).select_from(table).where(table.c.dirty.is_(True), cond)
+            ).scalar_one()
+            if n:
+                counts[table.name] = int(n)
+        batches = conn.execute(
+            select(BATCH.c.id, BATCH.c.rows_imported).where(
+                BATCH.c.dirty.is_(True), _push_filter(BATCH, user, info, include_demo)
+            )
+        ).all()
+        samples = 0
+        for batch_id, _rows in batches:
+            after = local.get_cursor(conn, profile.name, _push_cursor_name(batch_id))
+            samples += int(
+                conn.execute(
+                    text("SELECT count(*) FROM sample WHERE batch_id = :b AND rowid > :after"),
+                    {"b": batch_id.hex, "after": after},
+                ).scalar_one()
+            )
+        if samples:
+            counts["sample"] = samples
+    return counts
+
+
+# --------------------------------------------------------------------------- push
+
+
+_columns = push_columns
+
+
+def _server_rows(
+    shared: Connection, table: Table, ids: Sequence[uuid.UUID]
+) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    return [dict(r) for r in shared.execute(select(table).where(table.c.id.in_(ids))).mappings()]
+
+
+def _is_refusal(exc: DBAPIError) -> bool:
+    # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...).
+    code = getattr(exc.orig, "sqlstate", "") or ""
+    return code == "42501" or code.startswith("23")
+
+
+def _execute_push(
+    shared: Connection, table: Table, payload: list[dict[str, Any]]
+) -> list[tuple[uuid.UUID, int, int]]:
+    """Upsert (history and samples: insert once); (id, revision, seq) of the rows taken."""
+    return push_typed(shared, table, payload, insert_only=table in (HISTORY, SAMPLE))
+
+
+def _is_disconnect(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated)
+
+
+def _first_line(exc: BaseException, password: str | None) -> str:
+    raw = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return redact(raw[0] if raw else type(exc).__name__, password)
+
+
+class _Run:
+    """One sync's state: both databases, who syncs, the report and the progress."""
+
+    def __init__(
+        self,
+        store: Engine,
+        shared: Engine,
+        info: SharedInfo,
+        ctx: SyncContext,
+        progress: Progress,
+    ) -> None:
+        self.store = store
+        self.shared = shared
+        self.info = info
+        self.ctx = ctx
+        self.progress = progress
+        self.report = SyncReport()
+        self.done = 0
+        self.total = 0
+
+    def _advance(self, n: int, text_: str) -> None:
+        self.done += n
+        self.progress.update(self.done, max(self.total, self.done), text_)
+
+    # -- push -------------------------------------------------------------------------
+
+    def push(self) -> None:
+        ctx = self.ctx
+        if self.info.user != ctx.profile.user:
+            raise RedlineError(
+                f"logged in as {self.info.user}, but the profile names {ctx.profile.user}",
+                where=ctx.profile.where,
+            )
+        counts = pending_counts(
+            self.store, ctx.profile, is_lead=self.info.is_lead, include_demo=ctx.include_demo
+        )
+        self.done, self.total = 0, sum(counts.values())
+        self.progress.update(0, self.total, "pushing")
+        for table in PUSH_TABLES:
+            self._push_table(table)
+
+    def _push_table(self, table: Table) -> None:
+        cond = _push_filter(table, self.info.user, self.info, self.ctx.include_demo)
+        if cond is None:
+            return
+        if named_table(table) is not None:
+            self._rename_before_push(table, cond)
+        if table is BATCH:
+            with self.store.connect() as conn:
+                batches = [
+                    dict(r)
+                    for r in conn.execute(
+                        select(table).where(table.c.dirty.is_(True), cond).order_by(table.c.id)
+                    ).mappings()
+                ]
+            for batch in batches:
+                self._push_batch(batch)
+                self._advance(1, "pushing batches")
+            return
+        # The ids first, then the rows by id: paging with `id > last` made SQLite sort
+        # every pending row again for each chunk.
+        id_column = type_coerce(table.c.id, NullType())
+        with self.store.connect() as conn:
+            pending = list(
+                conn.execute(
+                    select(id_column).where(table.c.dirty.is_(True), cond).order_by(table.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        for start in range(0, len(pending), PUSH_CHUNK):
+            check(self.progress)
+            chunk = pending[start : start + PUSH_CHUNK]
+            query = select(*raw_columns(table)).where(id_column.in_(chunk), table.c.dirty.is_(True))
+            with self.store.connect() as conn:
+                rows = [tuple(r) for r in conn.execute(query).all()]
+            if rows:
+                self._push_rows(table, rows)
+            self._advance(len(chunk), f"pushing {table.name.replace('_', ' ')}")
+
+    def _rename_before_push(self, table: Table, cond: Any) -> None:
+        """Rows never pushed whose name a different shared row has are renamed first
+        (redline.sync.names), so the push does not break the server's unique name."""
+        named = named_table(table)
+        assert named is not None
+        query = select(table).where(table.c.dirty.is_(True), table.c.seq.is_(None), cond)
+        with self.store.connect() as conn:
+            mine = [dict(r) for r in conn.execute(query).mappings()]
+        if not mine:
+            return
+        with self.shared.connect() as shared:
+            labels = {r[named.label] for r in mine}
+            candidates = shared.execute(
+                select(table).where(table.c[named.label].in_(labels))
+            ).mappings()
+            keys = {tuple(r[c] for c in named.key): r["id"] for r in mine}
+            theirs = [
+                dict(r)
+                for r in candidates
+                if keys.get(tuple(r[c] for c in named.key), r["id"]) != r["id"]
+            ]
+        if theirs:
+            with self.store.begin() as conn:
+                self.report.renamed += resolve_clashes(conn, table, theirs)
+
+    def _push_rows(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Push one chunk of raw rows (`raw_columns`): upsert, then mark clean (or take
+        the server's winner)."""
+        step = self.ctx.step
+        at = _columns(table).index("id")
+        try:
+            with self.shared.begin() as shared:
+                applied = push_raw(shared, table, rows, insert_only=table is HISTORY)
+                step(f"push:{table.name}:before-server-commit")
+        except (IntegrityError, ProgrammingError) as exc:
+            if not _is_refusal(exc):
+                raise
+            applied = self._push_one_by_one(table, [uuid.UUID(hex=r[at]) for r in rows])
+        step(f"push:{table.name}:after-server-commit")
+        taken = {i.hex for i, _, _ in applied}
+        not_taken = [uuid.UUID(hex=r[at]) for r in rows if r[at] not in taken]
+        with self.shared.connect() as shared:
+            winners = _server_rows(shared, table, not_taken)
+        with self.store.begin() as conn:
+            local.mark_pushed(conn, table, applied)
+            if table is REVIEW:
+                self.report.conflicts += local.apply_reviews(conn, winners, device=self.ctx.device)
+            elif table is HISTORY:
+                local.apply_history(conn, winners)
+            elif winners:
+                # The server decided (a newer revision, or a change this login may not
+                # make): its row replaces ours.
+                self.report.renamed += resolve_clashes(conn, table, winners)
+                local.apply_rows(conn, table, winners, force=True)
+            step(f"push:{table.name}:before-local-commit")
+        self.report.add(self.report.pushed, table.name, len(applied))
+
+    def _push_one_by_one(
+        self, table: Table, ids: list[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, int, int]]:
+        """One refused row fails a whole chunk: go row by row, keep what the server takes."""
+        names = _columns(table)
+        with self.store.connect() as conn:
+            payload = [
+                dict(r)
+                for r in conn.execute(
+                    select(*(table.c[n] for n in names)).where(table.c.id.in_(ids))
+                ).mappings()
+            ]
+        applied: list[tuple[uuid.UUID, int, int]] = []
+        with self.shared.begin() as shared:
+            for row in payload:
+                savepoint = shared.begin_nested()
+                try:
+                    applied += _execute_push(shared, table, [row])
+                    savepoint.commit()
+                except DBAPIError as exc:
+                    savepoint.rollback()
+                    if not _is_refusal(exc):
+                        raise
+                    self.report.refused.append(
+                        f"{table.name} {row['id']}: {_first_line(exc, None)}"
+                    )
+            self.ctx.step(f"push:{table.name}:before-server-commit")
+        return applied
+
+    def _push_batch(self, batch: dict[str, Any]) -> None:
+        """The batch row, then its samples from the batch's push cursor; the batch is
+        clean only once all its samples are on the server."""
+        step = self.ctx.step
+        with self.shared.begin() as shared:
+            applied = _execute_push(shared, BATCH, [{k: batch[k] for k in _columns(BATCH)}])
+        if not applied:
+            # The server has this batch at a newer revision; the pull brings it.
+            with self.shared.connect() as shared:
+                applied = [
+                    (r["id"], r["revision"], r["seq"])
+                    for r in _server_rows(shared, BATCH, [batch["id"]])
+                ]
+        cursor_name = _push_cursor_name(batch["id"])
+        with self.store.connect() as conn:
+            after = local.get_cursor(conn, self.ctx.profile.name, cursor_name)
+        while True:
+            check(self.progress)
+            rowids, rows = self._sample_chunk(batch["id"], after)
+            if not rows:
+                break
+            with self.shared.begin() as shared:
+                taken = {i.hex for i, _, _ in push_raw(shared, SAMPLE, rows, insert_only=True)}
+                step("push:sample:before-server-commit")
+            step("push:sample:after-server-commit")
+            at = _columns(SAMPLE).index("id")
+            clashes = self._clashing_samples([r for r in rows if r[at] not in taken])
+            after = rowids[-1]
+            with self.store.begin() as conn:
+                local.adopt_sample_ids(conn, clashes)
+                local.set_cursor(conn, self.ctx.profile.name, cursor_name, after)
+                step("push:sample:before-local-commit")
+            self.report.add(self.report.pushed, "sample", len(taken))
+            self._advance(len(rows), "pushing samples")
+        with self.store.begin() as conn:
+            local.mark_pushed(conn, BATCH, [(batch["id"], batch["revision"], applied[0][2])])
+            step("push:batch:before-local-commit")
+        self.report.add(self.report.pushed, "batch", 1)
+
+    def _sample_chunk(
+        self, batch_id: uuid.UUID, after: int
+    ) -> tuple[list[int], list[tuple[Any, ...]]]:
+        """The batch's next samples after the rowid `after`: (rowids, raw rows)."""
+        rowid = literal_column("sample.rowid", Integer)
+        query = (
+            select(rowid, *raw_columns(SAMPLE))
+            .where(SAMPLE.c.batch_id == batch_id, rowid > after)
+            .order_by(rowid)
+            .limit(SAMPLE_CHUNK)
+        )
+        with self.store.connect() as conn:
+            found = conn.execute(query).all()
+        return [int(r[0]) for r in found], [tuple(r[1:]) for r in found]
+
+    def _clashing_samples(self, raw: list[tuple[Any, ...]]) -> dict[uuid.UUID, uuid.UUID]:
+        """Samples the server did not take: already there (a re-send), or the same record
+        under another id (imported on another machine too): {local id: shared id}."""
+        if not raw:
+            return {}
+        names = _columns(SAMPLE)
+        missing = [dict(zip(names, r, strict=True)) for r in raw]
+        for row in missing:
+            row["id"] = uuid.UUID(hex=row["id"])
+        clashes: dict[uuid.UUID, uuid.UUID] = {}
+        with self.shared.connect() as shared:
+            ids = [r["id"] for r in missing]
+            there = set(shared.execute(select(SAMPLE.c.id).where(SAMPLE.c.id.in_(ids))).scalars())
+            for row in missing:
+                if row["id"] in there:
+                    continue
+                shared_id = shared.execute(
+                    select(SAMPLE.c.id).where(
+                        SAMPLE.c.source == row["source"],
+                        SAMPLE.c.external_id == row["external_id"],
+                    )
+                ).scalar_one_or_none()
+                if shared_id is not None:
+                    clashes[row["id"]] = shared_id
+        return clashes
+
+    # -- pull -------------------------------------------------------------------------
+
+    def pull(self) -> None:
+        name = self.ctx.profile.name
+        with self.shared.connect() as shared:
+            last_value, is_called = shared.execute(
+                text("SELECT last_value, is_called FROM redline_change_seq")
+            ).one()
+            # Pull every table up to the same point: a row's parents (a review's sample)
+            # have lower seq values, so they arrive first.
+            high = int(last_value) if is_called else 0
+            with self.store.connect() as conn:
+                cursors = {t.name: local.get_cursor(conn, name, t.name) for t in PULL_TABLES}
+            total = 0
+            for table in PULL_TABLES:
+                total += int(
+                    shared.execute(
+                        select(func.count())
+                        .select_from(table)
+                        .where(table.c.seq > cursors[table.name], table.c.seq <= high)
+                    ).scalar_one()
+                )
+        self.done, self.total = 0, total
+        self.progress.update(0, total, "pulling")
+        for table in PULL_TABLES:
+            self._pull_table(table, cursors[table.name], high)
+
+    def _pull_table(self, table: Table, cursor: int, high: int) -> None:
+        name = self.ctx.profile.name
+        while cursor < high:
+            check(self.progress)
+            with self.shared.connect() as shared:
+                rows = [
+                    dict(r)
+                    for r in shared.execute(
+                        select(table)
+                        .where(table.c.seq > cursor, table.c.seq <= high)
+                        .order_by(table.c.seq)
+                        .limit(PULL_PAGE)
+                    ).mappings()
+                ]
+            if not rows:
+                break
+            with self.store.begin() as conn:
+                if table is SAMPLE:
+                    local.apply_samples(conn, rows)
+                elif table is REVIEW:
+                    self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
+                elif table is HISTORY:
+                    local.apply_history(conn, rows)
+                else:
+                    self.report.renamed += resolve_clashes(conn, table, rows)
+                    local.apply_rows(conn, table, rows)
+                cursor = int(rows[-1]["seq"])
+                local.set_cursor(conn, name, table.name, cursor)
+                self.ctx.step(f"pull:{table.name}:before-local-commit")
+            self.report.add(self.report.pulled, table.name, len(rows))
+            self._advance(len(rows), f"pulling {table.name.replace('_', ' ')}")
+            if len(rows) < PULL_PAGE:
+                break
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def sync(
+    store: Engine,
+    shared_engine: Engine,
+    ctx: SyncContext,
+    *,
+    password: str | None = None,
+    push: bool = True,
+    pull: bool = True,
+    progress: Progress = NO_PROGRESS,
+) -> SyncReport:
+    """Push, then pull. Raises RedlineError (never containing the password) when the
+    server cannot be reached or refuses the login; `Cancelled` on cancel. Whatever was
+    committed before an error or a cancel stays consistent, and the next sync goes on."""
+    info = check_shared(shared_engine, ctx.profile, password)
+    run = _Run(store, shared_engine, info, ctx, progress)
+    try:
+        if push:
+            run.push()
+        if pull:
+            run.pull()
+    except DBAPIError as exc:
+        if isinstance(exc, (IntegrityError, ProgrammingError)) and not _is_disconnect(exc):
+            raise RedlineError(
+                f"the shared database refused the sync: {_first_line(exc, password)}",
+                where=ctx.profile.where,
+                hint="local work is intact; report this to your lead",
+            ) from None
+        raise connection_error(exc, ctx.profile, password) from None
+    if run.report.pulled.get("sample"):
+        # Pulled samples join the queue at once; search finds them once indexed (the
+        # importer does the same after an import).
+        ensure_search_index(store, progress)
+    with store.begin() as conn:
+        local.set_cursor(conn, ctx.profile.name, LAST_SYNC, 0)
+    run.report.finished_at = utcnow()
+    return run.report
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows without touching the network.
+
+    Attributes:
+        pending: rows waiting to be pushed, per table.
+        last_sync: when the last sync with this profile finished (None: never).
+    """
+
+    pending: dict[str, int]
+    last_sync: datetime | None
+
+    @property
+    def pending_total(self) -> int:
+        return sum(self.pending.values())
+
+
+def sync_status(store: Engine, profile: Profile, *, include_demo: bool = False) -> SyncStatus:
+    pending = pending_counts(store, profile, include_demo=include_demo)
+    with store.connect() as conn:
+        last = conn.execute(
+            select(models.SyncState.updated_at).where(
+                models.SyncState.profile == profile.name, models.SyncState.table_name == LAST_SYNC
+            )
+        ).scalar_one_or_none()
+    return SyncStatus(pending=pending, last_sync=last)

@@ -1,0 +1,86 @@
+"""What makes the main window behave like a desktop program: preferences, the theme
+switch, and a window that reopens where it was left.
+
+A mixin of `MainWindow` (kept apart so the window's module stays about reviewing). It
+relies on the window's `settings`, `actions_by_id`, `review_panel`, `sync_widget` and
+`guidelines_dock`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from redline.errors import RedlineError
+from redline.review.taxonomy import categories
+from redline.settings import Settings, save_settings
+from redline.sync.profiles import active_profile_name
+from redline.ui.actions import apply_keymap, effective_keymap
+from redline.ui.dialogs.settings_dialog import SettingsDialog
+from redline.ui.sync.status import SyncWidget
+from redline.ui.theme import current_theme
+from redline.ui.widgets.review_panel import ReviewPanel
+from redline.ui.window_layout import restore_window_layout, save_window_layout
+
+__all__ = ["THEME_CYCLE", "DesktopMixin"]
+
+THEME_CYCLE = ("system", "light", "dark")
+THEME_NAMES = {"system": "follow the system", "light": "light", "dark": "dark"}
+
+
+class DesktopMixin:
+    """Preferences (Ctrl+,), the theme switch (Ctrl+Shift+T), remembered layout."""
+
+    settings: Settings
+    actions_by_id: dict[str, QAction]
+    review_panel: ReviewPanel
+    sync_widget: SyncWidget
+    guidelines_dock: QDockWidget
+
+    def _window(self) -> QMainWindow:
+        assert isinstance(self, QMainWindow)
+        return self
+
+    def restore_layout(self) -> None:
+        """Geometry and docks as saved when the window last closed (before show)."""
+        restore_window_layout(self._window(), self.settings)
+        self.actions_by_id["view.guidelines"].setChecked(not self.guidelines_dock.isHidden())
+
+    def save_layout(self) -> None:
+        save_window_layout(self._window(), self.settings)
+
+    def open_preferences(self) -> None:
+        """Ctrl+,: the settings dialog; what it saved applies at once."""
+        window = self._window()
+        self.review_panel.flush_draft()
+        profile_before = (dict(self.settings.profiles), active_profile_name(self.settings))
+        changed = SettingsDialog.ask(self.settings, window)
+        if "taxonomy" in changed:
+            self.review_panel.set_taxonomy(categories(self.settings))
+        if "shortcuts" in changed:
+            apply_keymap(self.actions_by_id, effective_keymap(self.settings.shortcuts))
+        profile_after = (dict(self.settings.profiles), active_profile_name(self.settings))
+        if profile_after != profile_before:
+            self.sync_widget.profile_changed()
+        if changed & {"reviewer", "device"}:
+            window.statusBar().showMessage(
+                "Settings saved. Your new name or device applies when Redline restarts.",
+                8000,
+            )
+        elif changed:
+            window.statusBar().showMessage("Settings saved.", 3000)
+
+    def cycle_theme(self) -> None:
+        """Ctrl+Shift+T: system → light → dark → system, applied and saved."""
+        current = self.settings.theme if self.settings.theme in THEME_CYCLE else "system"
+        new = THEME_CYCLE[(THEME_CYCLE.index(current) + 1) % len(THEME_CYCLE)]
+        self.settings.theme = new
+        theme = current_theme()
+        if theme is not None:
+            theme.set_setting(new)
+        message = f"Theme: {THEME_NAMES[new]}."
+        try:
+            save_settings(self.settings)
+        except (OSError, RedlineError) as exc:
+            message += f" (Not saved: {exc}.)"
+        self._window().statusBar().showMessage(message, 4000)

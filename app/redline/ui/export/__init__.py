@@ -1,0 +1,1 @@
+"""The Export workspace (redline.ui.export.page.ExportPage)."""

@@ -1,0 +1,1 @@
+"""The prompt workspaces: the catalog (versions, lifecycle, diff, audit) and experiments."""

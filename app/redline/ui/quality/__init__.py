@@ -1,0 +1,1 @@
+"""The Quality workspace (agreement, patterns, disagreements, weekly report)."""

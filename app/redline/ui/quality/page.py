@@ -1,0 +1,539 @@
+"""The Quality workspace: reviewer agreement, feedback patterns, the disagreement queue
+with adjudication, and the weekly report.
+
+Numbers come from `redline.quality.overview.quality_overview` in a background task
+(latest wins), the same call `redline agreement` / `redline patterns` and the report
+make. Activating a pattern (double-click or Enter, or "Open in queue") opens its bad
+samples in the review queue. Adjudicating writes through the write pool and announces
+the change, so the queue and this page refresh.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from redline.analytics.patterns import Pattern
+from redline.quality.data import TimeRange
+from redline.quality.disagreements import Adjudication, Disagreement, adjudicate, disagreements
+from redline.quality.overview import QualityOverview, quality_overview
+from redline.quality.report import WeeklyReport, write_weekly_report
+from redline.review.types import Changes, Verdict
+from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.tasks import Task
+from redline.ui.workspaces import WorkspaceContext
+
+__all__ = ["QualityPage"]
+
+RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("All time", None))
+REVIEW_FIELDS = ("verdict", "rating", "categories", "note", "correction", "when")
+
+
+def _f(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def _table(name: str, headers: Sequence[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c in numeric:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+
+
+class QualityPage(QWidget):
+    """The "Quality" workspace (see the module docstring).
+
+    Attributes:
+        overview: the numbers shown (None before the first arrive).
+        items: the disagreements listed.
+        last_report: the last weekly report written from here.
+    """
+
+    def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.overview: QualityOverview | None = None
+        self.items: list[Disagreement] = []
+        self.last_report: WeeklyReport | None = None
+        self._report_task: Task | None = None
+
+        # -- controls --
+        self.range_combo = QComboBox()
+        self.range_combo.setObjectName("qualityRange")
+        for text, days in RANGES:
+            self.range_combo.addItem(text, days)
+        self.range_combo.setCurrentIndex(1)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.setObjectName("qualityRefresh")
+        self.report_button = QPushButton("&Weekly report…")
+        self.report_button.setObjectName("qualityReport")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("qualityProgress")
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("qualityCancel")
+        self.cancel_button.hide()
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("metaLabel")
+        controls = QHBoxLayout()
+        label = QLabel("&Samples reviewed in")
+        label.setBuddy(self.range_combo)
+        widgets: tuple[QWidget, ...] = (label, self.range_combo, self.refresh_button)
+        for widget in widgets:
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        for widget in (self.status_label, self.progress_bar, self.cancel_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.report_button)
+
+        # -- agreement --
+        self.agreement_summary = QLabel("")
+        self.agreement_summary.setObjectName("agreementSummary")
+        self.agreement_summary.setWordWrap(True)
+        self.pairs_table = _table(
+            "agreementPairs", ("reviewers", "samples", "agreement", "Cohen's kappa")
+        )
+        self.categories_table = _table(
+            "agreementCategories",
+            ("category", "samples", "named", "agreement", "Fleiss' kappa", "alpha", "positive"),
+        )
+        agreement = QWidget()
+        layout = QVBoxLayout(agreement)
+        layout.addWidget(self.agreement_summary)
+        layout.addWidget(self.pairs_table, 1)
+        layout.addWidget(self.categories_table, 2)
+
+        # -- patterns --
+        self.patterns_table = _table(
+            "patternsTable", ("pattern", "of bad reviews", "of reviewed", "lift", "p", "samples")
+        )
+        self.patterns_table.setToolTip("Double-click or Enter: open these bad samples in the queue")
+        self.open_button = QPushButton("&Open in queue")
+        self.open_button.setObjectName("patternOpen")
+        self.signals_table = _table(
+            "signalsTable",
+            ("signal", "recorded", "fired", "bad when fired", "bad otherwise", "catches of bad"),
+        )
+        patterns = QWidget()
+        layout = QVBoxLayout(patterns)
+        self.patterns_summary = QLabel("")
+        self.patterns_summary.setObjectName("patternsSummary")
+        layout.addWidget(self.patterns_summary)
+        layout.addWidget(self.patterns_table, 3)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        layout.addLayout(row)
+        layout.addWidget(QLabel("Implicit signals against the reviewers' verdicts"))
+        layout.addWidget(self.signals_table, 2)
+
+        # -- disagreements --
+        self.disagreement_list = _table(
+            "disagreementList", ("captured", "prompt", "language", "verdicts")
+        )
+        self.reviews_table = QTableWidget(len(REVIEW_FIELDS), 0)
+        self.reviews_table.setObjectName("reviewsSideBySide")
+        self.reviews_table.setVerticalHeaderLabels(list(REVIEW_FIELDS))
+        self.reviews_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.reviews_table.setWordWrap(True)
+        self.reviews_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.sample_view = QTextBrowser()
+        self.sample_view.setObjectName("disputedSample")
+        self.verdict_combo = QComboBox()
+        self.verdict_combo.setObjectName("adjudicationVerdict")
+        for verdict in Verdict:
+            self.verdict_combo.addItem(verdict.value, verdict.value)
+        self.correction_edit = QPlainTextEdit()
+        self.correction_edit.setObjectName("adjudicationCorrection")
+        self.correction_edit.setPlaceholderText("the ideal output (optional)")
+        self.note_edit = QLineEdit()
+        self.note_edit.setObjectName("adjudicationNote")
+        self.adjudicate_button = QPushButton("Record &final verdict")
+        self.adjudicate_button.setObjectName("adjudicateButton")
+        self.adjudicate_button.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Final &verdict", self.verdict_combo)
+        form.addRow("&Correction", self.correction_edit)
+        form.addRow("N&ote", self.note_edit)
+        form.addRow("", self.adjudicate_button)
+        detail = QWidget()
+        layout = QVBoxLayout(detail)
+        layout.addWidget(self.sample_view, 2)
+        layout.addWidget(self.reviews_table, 2)
+        layout.addLayout(form)
+        disputes = QSplitter(Qt.Orientation.Horizontal)
+        disputes.addWidget(self.disagreement_list)
+        disputes.addWidget(detail)
+        disputes.setStretchFactor(1, 2)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("qualityTabs")
+        self.tabs.addTab(agreement, "Agreement")
+        self.tabs.addTab(patterns, "Patterns")
+        self.tabs.addTab(disputes, "Disagreements")
+        page = QVBoxLayout(self)
+        page.addLayout(controls)
+        page.addWidget(self.tabs, 1)
+
+        # -- wiring --
+        self.range_combo.currentIndexChanged.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.report_button.clicked.connect(self.ask_weekly_report)
+        self.cancel_button.clicked.connect(self.cancel_report)
+        self.patterns_table.itemActivated.connect(lambda _item: self.open_pattern())
+        self.patterns_table.cellDoubleClicked.connect(lambda _r, _c: self.open_pattern())
+        self.open_button.clicked.connect(self.open_pattern)
+        self.disagreement_list.itemSelectionChanged.connect(self._show_disagreement)
+        self.adjudicate_button.clicked.connect(self.record_adjudication)
+        context.hub.changed.connect(self._on_changes)
+        self.refresh()
+
+    # ------------------------------------------------------------------ loading
+
+    def period(self) -> TimeRange:
+        days = self.range_combo.currentData()
+        if days is None:
+            return TimeRange()
+        return TimeRange(since=datetime.now(UTC) - timedelta(days=int(days)))
+
+    @Slot()
+    def refresh(self) -> None:
+        """Recompute agreement and patterns and reload the disagreements (in the background)."""
+        self.status_label.setText("Measuring…")
+        self.context.runner.submit(
+            quality_overview,
+            self.context.engine,
+            self.period(),
+            key="quality-overview",
+            pass_progress=True,
+            connect=self._connect_overview,
+        )
+        self.reload_disagreements()
+
+    def _connect_overview(self, task: Task) -> None:
+        task.signals.succeeded.connect(self._on_overview)
+        task.signals.failed.connect(self._on_failed)
+
+    def reload_disagreements(self) -> None:
+        def connect(task: Task) -> None:
+            task.signals.succeeded.connect(self._on_disagreements)
+            task.signals.failed.connect(self._on_failed)
+
+        self.context.runner.submit(
+            disagreements, self.context.engine, key="quality-disagreements", connect=connect
+        )
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.status_label.setText("")
+        ErrorDialog.ask(self, exc, title="Quality")
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.reviews or changes.samples:
+            self.refresh()
+
+    # ------------------------------------------------------------------ agreement, patterns
+
+    def _on_overview(self, overview: QualityOverview) -> None:
+        self.overview = overview
+        a = overview.agreement
+        self.status_label.setText(
+            f"{overview.reviews:,} reviews, {overview.judged:,} samples judged, "
+            f"{overview.bad:,} bad"
+        )
+        if a.items:
+            self.agreement_summary.setText(
+                f"{a.items:,} samples reviewed by two or more people. All agreed on "
+                f"{a.percent.percent()}. Fleiss' kappa {_f(a.fleiss)}, Krippendorff's alpha "
+                f"{_f(a.alpha)} (verdicts), {_f(a.alpha_rating)} (ratings, ordinal). "
+                f"Production score against the final verdict: AUC {a.score_auc.text()}."
+            )
+        else:
+            self.agreement_summary.setText(
+                "No sample in this range was reviewed by two people: ask for overlap on a "
+                "batch (`redline overlap BATCH 2`) to measure agreement."
+            )
+        _fill(
+            self.pairs_table,
+            [
+                (
+                    f"{p.reviewer_a} / {p.reviewer_b}",
+                    f"{p.n:,}",
+                    p.percent.percent(),
+                    p.kappa.text(),
+                )
+                for p in a.pairs
+            ],
+            numeric=(1,),
+        )
+        _fill(
+            self.categories_table,
+            [
+                (
+                    f"verdict: {c.category}" if c.kind == "verdict" else c.category,
+                    f"{c.n:,}",
+                    f"{c.named:,}",
+                    c.percent.percent(),
+                    _f(c.kappa),
+                    _f(c.alpha),
+                    _f(c.positive),
+                )
+                for c in a.categories
+            ],
+            numeric=(1, 2, 4, 5, 6),
+        )
+        self.patterns_summary.setText(
+            f"Among {overview.bad:,} samples judged bad (of {overview.judged:,}): each value's "
+            "share of bad reviews against its share of all reviewed samples, ranked by the "
+            "difference. Double-click a row to open its bad samples in the queue."
+        )
+        _fill(
+            self.patterns_table,
+            [
+                (
+                    p.label,
+                    p.share.percent(),
+                    f"{100 * p.base.value:.1f} %",
+                    f"{p.lift:.2f} ({p.lift_low:.2f}–{p.lift_high:.2f})",
+                    "< 0.001" if p.p_value < 0.001 else f"{p.p_value:.3f}",
+                    f"{len(p.sample_ids):,}",
+                )
+                for p in overview.patterns
+            ],
+            numeric=(2, 4, 5),
+        )
+        _fill(
+            self.signals_table,
+            [
+                (
+                    s.signal,
+                    f"{s.known:,}",
+                    f"{s.present:,}",
+                    s.bad_with.percent(),
+                    s.bad_without.percent(),
+                    s.recall.percent(),
+                )
+                for s in overview.signals
+            ],
+            numeric=(1, 2),
+        )
+
+    def selected_pattern(self) -> Pattern | None:
+        row = self.patterns_table.currentRow()
+        if self.overview is None or not 0 <= row < len(self.overview.patterns):
+            return None
+        return self.overview.patterns[row]
+
+    @Slot()
+    def open_pattern(self) -> None:
+        """Open the bad samples of the selected pattern in the review queue."""
+        pattern = self.selected_pattern()
+        if pattern is None:
+            return
+        ids = frozenset(uuid.UUID(str(i)) for i in pattern.sample_ids)
+        self.context.show_selection(ids, f"bad reviews with {pattern.label}")
+
+    # ------------------------------------------------------------------ disagreements
+
+    def _on_disagreements(self, items: list[Disagreement]) -> None:
+        selected = self.selected_disagreement()
+        self.items = items
+        _fill(
+            self.disagreement_list,
+            [
+                (
+                    f"{d.captured_at:%Y-%m-%d %H:%M}" if d.captured_at else "",
+                    d.prompt,
+                    d.language or "",
+                    d.verdicts,
+                )
+                for d in items
+            ],
+        )
+        keep = next(
+            (i for i, d in enumerate(items) if selected and d.sample_id == selected.sample_id),
+            0 if items else -1,
+        )
+        if keep >= 0:
+            self.disagreement_list.selectRow(keep)
+        self._show_disagreement()
+        self.tabs.setTabText(2, f"Disagreements ({len(items)})" if items else "Disagreements")
+
+    def selected_disagreement(self) -> Disagreement | None:
+        rows = self.disagreement_list.selectionModel().selectedRows()
+        if not rows or not 0 <= rows[0].row() < len(self.items):
+            return None
+        return self.items[rows[0].row()]
+
+    def _show_disagreement(self) -> None:
+        item = self.selected_disagreement()
+        self.adjudicate_button.setEnabled(item is not None)
+        if item is None:
+            self.sample_view.clear()
+            self.reviews_table.setColumnCount(0)
+            return
+        self.sample_view.setPlainText(
+            f"{item.prompt} · {item.language or '?'} · score "
+            f"{'n/a' if item.score is None else f'{item.score:.2f}'}\n\n"
+            f"INPUT\n{item.input_text}\n\nOUTPUT\n{item.output}"
+        )
+        reviews = list(item.reviews) + ([item.adjudication] if item.adjudication else [])
+        self.reviews_table.setColumnCount(len(reviews))
+        self.reviews_table.setHorizontalHeaderLabels(
+            [f"{r.reviewer} (final)" if r.adjudicated else r.reviewer for r in reviews]
+        )
+        for column, review in enumerate(reviews):
+            values = (
+                review.verdict or "—",
+                "" if review.rating is None else str(review.rating),
+                ", ".join(review.categories),
+                review.note,
+                review.correction or "",
+                f"{review.updated_at:%Y-%m-%d %H:%M}",
+            )
+            for row, text in enumerate(values):
+                self.reviews_table.setItem(row, column, QTableWidgetItem(text))
+        self.reviews_table.resizeRowsToContents()
+        corrections = [r.correction for r in item.reviews if r.correction]
+        self.correction_edit.setPlainText(corrections[0] if corrections else "")
+        self.note_edit.clear()
+
+    @Slot()
+    def record_adjudication(self) -> None:
+        """Record the lead's final verdict and correction on the selected sample."""
+        item = self.selected_disagreement()
+        if item is None:
+            return
+        decision = Adjudication(
+            sample_id=item.sample_id,
+            verdict=Verdict(self.verdict_combo.currentData()),
+            correction=self.correction_edit.toPlainText(),
+            note=self.note_edit.text(),
+            categories=tuple(
+                dict.fromkeys(
+                    c
+                    for r in item.reviews
+                    if r.verdict == self.verdict_combo.currentData()
+                    for c in r.categories
+                )
+            ),
+        )
+        self.adjudicate_button.setEnabled(False)
+
+        def connect(task: Task) -> None:
+            task.signals.succeeded.connect(self.context.hub.publish)
+            task.signals.failed.connect(self._on_failed)
+
+        self.context.runner.submit(
+            adjudicate,
+            self.context.engine,
+            decision,
+            lead=self.context.settings.reviewer,
+            device=self.context.settings.device,
+            write=True,
+            connect=connect,
+        )
+
+    # ------------------------------------------------------------------ weekly report
+
+    @staticmethod
+    def ask_report_path(parent: QWidget) -> Path | None:
+        """Where to save the report (a file dialog; tests replace this)."""
+        name = f"redline-review-{datetime.now(UTC):%Y-%m-%d}.html"
+        path, _ = QFileDialog.getSaveFileName(
+            parent, "Save the weekly review report", str(Path.home() / name), "HTML (*.html)"
+        )
+        return Path(path) if path else None
+
+    @Slot()
+    def ask_weekly_report(self) -> None:
+        path = self.ask_report_path(self)
+        if path is not None:
+            self.write_weekly_report(path)
+
+    def write_weekly_report(self, path: Path, *, days: int = 7) -> Task:
+        """Write the report for the last `days` days to `path` in the background."""
+        since = datetime.now(UTC) - timedelta(days=days)
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+        self.report_button.setEnabled(False)
+
+        def connect(task: Task) -> None:
+            task.signals.progress.connect(self._on_report_progress)
+            task.signals.succeeded.connect(lambda report: self._on_report(report, path))
+            task.signals.failed.connect(self._on_failed)
+            task.signals.cancelled.connect(lambda: self.status_label.setText("Report cancelled"))
+            task.signals.finished.connect(self._report_done)
+
+        self._report_task = self.context.runner.submit(
+            write_weekly_report,
+            self.context.engine,
+            path,
+            since=since,
+            key="quality-report",
+            pass_progress=True,
+            connect=connect,
+        )
+        return self._report_task
+
+    def _on_report_progress(self, done: int, total: int, text: str) -> None:
+        self.progress_bar.setRange(0, max(total, 0))
+        self.progress_bar.setValue(done)
+        self.status_label.setText(text)
+
+    def _on_report(self, report: WeeklyReport, path: Path) -> None:
+        self.last_report = report
+        self.status_label.setText(f"Report written to {path}")
+
+    def _report_done(self) -> None:
+        self._report_task = None
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        self.report_button.setEnabled(True)
+
+    @Slot()
+    def cancel_report(self) -> None:
+        if self._report_task is not None:
+            self._report_task.cancel()

@@ -1,0 +1,1 @@
+"""The threshold studio workspace."""

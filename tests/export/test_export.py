@@ -1,0 +1,354 @@
+"""Exports end to end: every format round-trips, filters, de-duplication, split, manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import Engine
+from tests.export.helpers import (
+    LONG_CORRECTION,
+    T0,
+    add_batch,
+    add_review,
+    add_sample,
+    corrected_samples,
+)
+
+from redline.errors import RedlineError
+from redline.export.seen import SeenKeys
+from redline.export.service import dry_run, preview_redaction, run_export
+from redline.export.types import ExportFilters, ExportOptions, ExportResult
+
+CHAT = [
+    {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: jörg@example.de"},
+    {"role": "assistant", "content": "Welche Kundennummer haben Sie?"},
+    {"role": "user", "content": "Kundennummer 12345678, Tel. +49 30 1234567"},
+]
+CORRECTION = "Ich habe Ihr Konto entsperrt; eine Bestätigung geht an jörg@example.de."
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def store(engine: Engine) -> dict[str, uuid.UUID]:
+    """A multi-turn German chat with PII and a correction, and a plain English sample."""
+    batch = add_batch(engine)
+    chat = add_sample(
+        engine,
+        batch,
+        n=1,
+        input_messages=CHAT,
+        input_text="(rendered chat)",
+        output="Bitte wenden Sie sich an den Support.",
+        language="de",
+        system_prompt="Du bist ein Support-Agent.",
+    )
+    add_review(engine, chat, "ana", correction=CORRECTION, categories=["incomplete", "tone"])
+    plain = add_sample(engine, batch, n=2, output="Click reset.")
+    add_review(engine, plain, "ben", verdict="good", correction=None, categories=[], rating=5)
+    return {"chat": chat, "plain": plain}
+
+
+def export(engine: Engine, tmp_path: Path, name: str, **options: Any) -> ExportResult:
+    return run_export(engine, ExportOptions(**options), tmp_path / name)
+
+
+def test_openai_records_round_trip_with_multi_turn_input_and_masked_pii(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    result = export(engine, tmp_path, "ft.jsonl", format="openai")
+    assert (result.read, result.written) == (2, 1)
+    assert result.dropped == {"no correction": 1}
+    [record] = read_jsonl(tmp_path / "ft.jsonl")
+    assert record == {
+        "messages": [
+            {"role": "system", "content": "Du bist ein Support-Agent."},
+            {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: [EMAIL]"},
+            {"role": "assistant", "content": "Welche Kundennummer haben Sie?"},
+            {"role": "user", "content": "Kundennummer 12345678, Tel. [PHONE]"},
+            {"role": "assistant", "content": CORRECTION.replace("jörg@example.de", "[EMAIL]")},
+        ]
+    }
+    assert result.redactions == {"email": 2, "phone": 1}
+    assert result.tokens_total == result.tokens_max > 0
+
+
+def test_dpo_pairs_are_trl_prompt_chosen_rejected(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    export(engine, tmp_path, "pairs.jsonl", format="dpo", redact=False)
+    [pair] = read_jsonl(tmp_path / "pairs.jsonl")
+    assert set(pair) == {"prompt", "chosen", "rejected"}
+    assert pair["prompt"] == [{"role": "system", "content": "Du bist ein Support-Agent."}, *CHAT]
+    assert pair["chosen"] == [{"role": "assistant", "content": CORRECTION}]
+    assert pair["rejected"] == [
+        {"role": "assistant", "content": "Bitte wenden Sie sich an den Support."}
+    ]
+
+
+def test_csv_and_parquet_carry_every_review_field(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    export(engine, tmp_path, "reviews.csv", format="csv")
+    export(engine, tmp_path, "reviews.parquet", format="parquet")
+    with (tmp_path / "reviews.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {row["sample_id"]: row for row in csv.DictReader(handle)}
+    table = pq.read_table(tmp_path / "reviews.parquet").to_pylist()
+    from_parquet = {row["sample_id"]: row for row in table}
+    assert set(rows) == set(from_parquet) == {str(store["chat"]), str(store["plain"])}
+
+    chat_csv, chat_pq = rows[str(store["chat"])], from_parquet[str(store["chat"])]
+    assert chat_csv["verdict"] == chat_pq["verdict"] == "bad"
+    assert json.loads(chat_csv["categories"]) == chat_pq["categories"] == ["incomplete", "tone"]
+    assert (
+        chat_csv["correction"]
+        == chat_pq["correction"]
+        == CORRECTION.replace("jörg@example.de", "[EMAIL]")
+    )
+    assert chat_pq["rating"] == 2 and chat_pq["flagged"] is False
+    assert chat_pq["reviewers"] == ["ana"] and chat_pq["language"] == "de"
+    assert json.loads(chat_pq["input_messages"])[2]["content"].endswith("Tel. [PHONE]")
+    [review] = json.loads(chat_pq["reviews"])
+    assert review["reviewer"] == "ana" and review["time_spent_ms"] == 30_000
+    plain = from_parquet[str(store["plain"])]
+    assert plain["verdict"] == "good" and plain["correction"] is None and plain["rating"] == 5
+
+
+def test_parquet_loads_with_hugging_face_datasets(engine: Engine, tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    corrected_samples(engine, 40)
+    result = export(engine, tmp_path, "reviews.parquet", format="parquet", validation_ratio=0.3)
+    assert result.validation > 0
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files={
+            "train": str(tmp_path / "reviews.train.parquet"),
+            "validation": str(tmp_path / "reviews.validation.parquet"),
+        },
+        cache_dir=str(tmp_path / "hf-cache"),
+    )
+    assert loaded["train"].num_rows == result.train
+    assert loaded["validation"].num_rows == result.validation
+    assert set(loaded["validation"]["split"]) == {"validation"}
+    assert loaded["train"][0]["correction"].startswith(LONG_CORRECTION)
+    assert loaded["train"].features["categories"].feature.dtype == "string"
+
+
+def test_regression_set_of_a_prompt_version(engine: Engine, tmp_path: Path) -> None:
+    batch = add_batch(engine)
+    good = add_sample(engine, batch, n=1, output="Use the reset link.")
+    add_review(engine, good, verdict="good", correction=None)
+    fixed = add_sample(engine, batch, n=2)
+    add_review(engine, fixed)
+    unfixed = add_sample(engine, batch, n=3)
+    add_review(engine, unfixed, correction=None)
+    other = add_sample(engine, batch, n=4, prompt_version="v2")
+    add_review(engine, other, verdict="good")
+
+    with pytest.raises(RedlineError, match="one prompt version"):
+        export(engine, tmp_path, "reg.jsonl", format="regression")
+    result = export(
+        engine,
+        tmp_path,
+        "reg.jsonl",
+        format="regression",
+        filters=ExportFilters(prompt_name="support", prompt_version="v3"),
+    )
+    records = {r["id"]: r for r in read_jsonl(tmp_path / "reg.jsonl")}
+    assert set(records) == {str(good), str(fixed), str(unfixed)}
+    assert records[str(good)]["reference"] == "Use the reset link."
+    assert records[str(fixed)]["reference"] == LONG_CORRECTION
+    assert records[str(fixed)]["original_output"] == "Click the reset button (2)."
+    # Judged bad with no better answer: still a case to fix, with no reference.
+    assert records[str(unfixed)]["reference"] is None
+    assert (result.written, result.dropped) == (3, {})
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def test_manifest_describes_the_files_and_its_counts_add_up(engine: Engine, tmp_path: Path) -> None:
+    corrected_samples(engine, 30)
+    batch = add_batch(engine)
+    short = add_sample(engine, batch, n=100)
+    add_review(engine, short, correction="too short")
+    result = export(engine, tmp_path, "ft.jsonl", format="openai", validation_ratio=0.3)
+
+    manifest = json.loads((tmp_path / "ft.jsonl.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "openai"
+    assert manifest["redline_version"]
+    assert manifest["source"]["store"] == str((tmp_path / "store.sqlite").resolve())
+    assert manifest["filters"]["min_correction_chars"] == 20
+    counts = manifest["counts"]
+    assert counts["read"] == 31
+    assert counts["read"] == counts["written"] + sum(counts["dropped"].values())
+    assert counts["written"] == counts["train"] + counts["validation"] == 30
+    assert counts["dropped"] == {"correction shorter than 20 characters": 1}
+    assert {f["name"] for f in manifest["files"]} == {"ft.train.jsonl", "ft.validation.jsonl"}
+    for entry in manifest["files"]:
+        data = (tmp_path / entry["name"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["bytes"] == len(data)
+        assert entry["rows"] == len(data.splitlines()) == counts[entry["split"]]
+    assert result.written == 30
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ft")) == [
+        "ft.jsonl.manifest.json",
+        "ft.train.jsonl",
+        "ft.validation.jsonl",
+    ]
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def test_an_adjudicated_review_wins_over_the_individual_reviews(engine: Engine) -> None:
+    batch = add_batch(engine)
+    disputed = add_sample(engine, batch, n=1)
+    add_review(engine, disputed, "ana", verdict="good", correction=None)
+    add_review(engine, disputed, "ben", verdict="bad")
+    tie = dry_run(engine, ExportOptions(format="csv"))
+    assert tie.dropped == {"reviewers disagree": 1}
+
+    add_review(engine, disputed, "lead", verdict="good", correction=None, adjudicated=True)
+    result = dry_run(
+        engine,
+        ExportOptions(format="csv", filters=ExportFilters(verdicts=("good",), min_agreement=3)),
+    )
+    assert result.written == 1  # the lead's word stands whatever the agreement filter
+
+
+def test_agreement_flags_reviewers_and_verdicts(engine: Engine) -> None:
+    batch = add_batch(engine)
+    agreed = add_sample(engine, batch, n=1)
+    add_review(engine, agreed, "ana")
+    add_review(engine, agreed, "ben", correction="Another long enough correction text.")
+    single = add_sample(engine, batch, n=2)
+    add_review(engine, single, "ana")
+    flagged = add_sample(engine, batch, n=3)
+    add_review(engine, flagged, "ben", flagged=True)
+
+    def written(**filters: Any) -> tuple[int, dict[str, int]]:
+        result = dry_run(engine, ExportOptions(filters=ExportFilters(**filters)))
+        return result.written, result.dropped
+
+    assert written() == (2, {"flagged for a lead": 1})
+    # Agreement is checked before the flag: the flagged sample has one review.
+    assert written(min_agreement=2) == (1, {"fewer than 2 reviewers agree": 2})
+    assert written(exclude_flagged=False) == (3, {})
+    assert written(reviewers=("ben",), exclude_flagged=False) == (
+        2,
+        {"no review by the chosen reviewers": 1},
+    )
+    assert written(verdicts=("good",))[1] == {"verdict not selected": 2, "flagged for a lead": 1}
+    assert written(categories=("hallucination",))[0] == 0
+    assert written(categories=("incomplete", "hallucination"))[0] == 2
+    assert written(min_correction_chars=1000)[1]["correction shorter than 1000 characters"] == 2
+
+
+def test_sample_filters_prompt_model_language_dates(engine: Engine) -> None:
+    batch = add_batch(engine)
+    for n, (model, language, version) in enumerate(
+        [("gpt-4o", "en", "v3"), ("claude", "de", "v3"), ("gpt-4o", "fr", "v2")]
+    ):
+        add_review(
+            engine,
+            add_sample(
+                engine, batch, n=24 * n, model=model, language=language, prompt_version=version
+            ),
+        )
+
+    def read(**filters: Any) -> int:
+        return dry_run(engine, ExportOptions(filters=ExportFilters(**filters))).read
+
+    assert read() == 3
+    assert read(models=("gpt-4o",)) == 2
+    assert read(languages=("de", "fr")) == 2
+    assert read(prompt_name="support", prompt_version="v2") == 1
+    assert read(prompt_name="other") == 0
+    assert read(since=T0 + timedelta(hours=1)) == 2
+    assert read(since=T0, until=T0 + timedelta(days=1)) == 1
+    with pytest.raises(RedlineError, match="date range is empty"):
+        read(since=T0, until=T0)
+
+
+def test_identical_inputs_are_exported_once(engine: Engine) -> None:
+    batch = add_batch(engine)
+    for n in range(3):
+        same_input = add_sample(engine, batch, n=n, input_text="Same question", output=f"o{n}")
+        add_review(engine, same_input)
+    result = dry_run(engine, ExportOptions())
+    assert (result.written, result.dropped) == (1, {"duplicate input": 2})
+    assert dry_run(engine, ExportOptions(deduplicate=False)).written == 3
+
+
+def test_duplicates_are_found_across_the_compact_key_store() -> None:
+    seen = SeenKeys(buffer=4)  # merges into the sorted array every 4 keys
+    keys = [(n * 0x9E3779B97F4A7C15) % 2**64 for n in range(50)]
+    assert all(seen.add(k) for k in keys)
+    assert not any(seen.add(k) for k in keys)
+    assert len(seen) == 50 and 2**64 - 1 not in seen
+
+
+def test_a_withdrawn_review_is_no_judgment(engine: Engine) -> None:
+    batch = add_batch(engine)
+    withdrawn = add_sample(engine, batch, n=1)
+    add_review(engine, withdrawn, deleted=True)
+    kept = add_sample(engine, batch, n=2)
+    add_review(engine, kept)
+    add_review(engine, kept, "ben", verdict="good", correction=None, deleted=True)
+    result = dry_run(engine, ExportOptions())
+    assert (result.read, result.written, result.dropped) == (1, 1, {})
+
+
+def test_the_split_is_deterministic_and_keeps_inputs_apart(engine: Engine, tmp_path: Path) -> None:
+    corrected_samples(engine, 200)
+    first = export(engine, tmp_path, "a.jsonl", validation_ratio=0.2)
+    second = export(engine, tmp_path, "b.jsonl", validation_ratio=0.2)
+    assert 20 <= first.validation <= 60
+    assert (first.train, first.validation) == (second.train, second.validation)
+    for split in ("train", "validation"):
+        a = (tmp_path / f"a.{split}.jsonl").read_bytes()
+        assert a == (tmp_path / f"b.{split}.jsonl").read_bytes()
+    train = {r["messages"][1]["content"] for r in read_jsonl(tmp_path / "a.train.jsonl")}
+    validation = {r["messages"][1]["content"] for r in read_jsonl(tmp_path / "a.validation.jsonl")}
+    assert not train & validation
+
+
+def test_redaction_preview_shows_before_and_after(
+    engine: Engine, store: dict[str, uuid.UUID]
+) -> None:
+    preview = preview_redaction(engine, ExportOptions(format="csv"))
+    assert preview.scanned == 2
+    assert preview.counts == {"email": 2, "phone": 1}
+    fields = {item.field: item for item in preview.items}
+    assert fields["input turn 3"].original.endswith("+49 30 1234567")
+    assert fields["input turn 3"].redacted.endswith("[PHONE]")
+    assert fields["correction"].kinds == ("email",)
+
+
+def test_a_bad_custom_pattern_stops_the_export_before_writing(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    with pytest.raises(RedlineError, match="'ticket' is not a valid regular expression"):
+        export(engine, tmp_path, "ft.jsonl", custom_patterns={"ticket": "TCK-(\\d+"})
+    assert not list(tmp_path.glob("ft*"))
+
+
+def test_export_reads_a_shared_postgresql_database(pg_engine: Engine, tmp_path: Path) -> None:
+    corrected_samples(pg_engine, 5)
+    result = run_export(pg_engine, ExportOptions(shared_profile="team"), tmp_path / "ft.jsonl")
+    assert result.written == 5
+    manifest = json.loads((tmp_path / "ft.jsonl.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["source"]["shared_profile"] == "team"
+    assert manifest["source"]["shared_database"].startswith("postgresql")
+    assert "***" in manifest["source"]["shared_database"]  # never the password

@@ -1,0 +1,126 @@
+"""The Quality workspace: adjudication, patterns into the queue, the weekly report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine, select
+from tests.quality.helpers import add_batch, add_review, add_samples, planted_store
+from tests.ui.conftest import MakeWindow
+
+from redline.store.models import Review
+from redline.ui.quality.page import QualityPage
+
+
+def open_quality(qtbot: QtBot, window: object) -> QualityPage:
+    """Bring up the Quality workspace with its key, as a user would."""
+    action = window.actions_by_id["view.quality"]  # type: ignore[attr-defined]
+    QTest.keySequence(window, action.shortcut())  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: "quality" in window.workspace_pages)  # type: ignore[attr-defined]
+    page = window.workspace_pages["quality"]  # type: ignore[attr-defined]
+    assert isinstance(page, QualityPage)
+    qtbot.waitUntil(lambda: page.overview is not None)
+    return page
+
+
+def test_a_lead_settles_a_disagreement(
+    qtbot: QtBot, engine: Engine, make_window: MakeWindow
+) -> None:
+    batch = add_batch(engine)
+    disputed, agreed = add_samples(engine, batch, [{"output": "Reset it in Settings."}, {}])
+    add_review(engine, disputed, "ana", "good", rating=4)
+    add_review(
+        engine, disputed, "ben", "bad", rating=2, categories=["hallucination"], note="No such menu"
+    )
+    add_review(engine, agreed, "ana", "good")
+    add_review(engine, agreed, "ben", "good")
+    window = make_window()
+    page = open_quality(qtbot, window)
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.disagreement_list.rowCount() == 1)
+    assert page.tabs.tabText(2) == "Disagreements (1)"
+    # The reviews side by side: one column per reviewer.
+    headers = [page.reviews_table.horizontalHeaderItem(c).text() for c in range(2)]
+    assert headers == ["ana", "ben"]
+    assert page.reviews_table.item(3, 1).text() == "No such menu"
+    assert "Reset it in Settings." in page.sample_view.toPlainText()
+
+    page.verdict_combo.setCurrentIndex(page.verdict_combo.findData("bad"))
+    page.correction_edit.setFocus()
+    qtbot.keyClicks(page.correction_edit, "Open Account, then Security.")
+    qtbot.mouseClick(page.adjudicate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.disagreement_list.rowCount() == 0)
+
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(
+                Review.reviewer,
+                Review.verdict,
+                Review.adjudicated,
+                Review.correction,
+                Review.categories,
+            )
+            .where(Review.sample_id == disputed)
+            .order_by(Review.reviewer)
+        ).all()
+    assert rows == [
+        ("Ada", "bad", True, "Open Account, then Security.", ["hallucination"]),
+        ("ana", "good", False, None, []),
+        ("ben", "bad", False, None, ["hallucination"]),
+    ]
+
+
+def test_a_pattern_opens_its_bad_samples_in_the_queue(
+    qtbot: QtBot, engine: Engine, make_window: MakeWindow
+) -> None:
+    planted_store(engine, n=120)
+    window = make_window()
+    page = open_quality(qtbot, window)
+    page.tabs.setCurrentIndex(1)
+    assert page.overview is not None
+    row = next(i for i, p in enumerate(page.overview.patterns) if p.label == "language = de")
+    pattern = page.overview.patterns[row]
+    assert page.patterns_table.item(row, 0).text() == "language = de"
+    page.patterns_table.setCurrentCell(row, 0)
+    page.patterns_table.setFocus()
+    qtbot.keyClick(page.patterns_table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() == 0)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == len(pattern.sample_ids))
+    assert window.filter_bar.selection_label.text().endswith("bad reviews with language = de")
+    # Agreement numbers are on the first tab.
+    assert "samples reviewed by two or more people" in page.agreement_summary.text()
+    assert page.pairs_table.item(0, 0).text() == "ana / ben"
+
+
+def test_the_weekly_report_is_written_with_progress_and_can_be_cancelled(
+    qtbot: QtBot,
+    engine: Engine,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planted_store(engine, n=60)
+    window = make_window()
+    page = open_quality(qtbot, window)
+    out = tmp_path / "weekly.html"
+    monkeypatch.setattr(QualityPage, "ask_report_path", staticmethod(lambda _parent: out))
+    with qtbot.waitSignal(
+        page.context.runner.busy_changed, timeout=20_000, check_params_cb=lambda b: not b
+    ):
+        qtbot.mouseClick(page.report_button, Qt.MouseButton.LeftButton)
+        assert page.progress_bar.isVisible() and page.cancel_button.isVisible()
+        assert not page.report_button.isEnabled()
+    assert out.exists() and "<h1>Review report" in out.read_text(encoding="utf-8")
+    assert page.last_report is not None
+    assert not page.progress_bar.isVisible() and page.report_button.isEnabled()
+
+    cancelled_out = tmp_path / "cancelled.html"
+    task = page.write_weekly_report(cancelled_out)
+    with qtbot.waitSignal(task.signals.cancelled, timeout=20_000):
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    assert not cancelled_out.exists()
+    qtbot.waitUntil(lambda: page.status_label.text() == "Report cancelled")
