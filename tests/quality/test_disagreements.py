@@ -8,8 +8,10 @@ from tests.quality.helpers import T0, add_batch, add_review, add_samples
 
 from redline.analytics.quality import sample_outcomes
 from redline.errors import RedlineError
+from redline.prompts.rules import NotAllowed, Role
 from redline.quality.data import TimeRange, load_reviews
 from redline.quality.disagreements import Adjudication, adjudicate, disagreement, disagreements
+from redline.quality.rules import may_adjudicate
 from redline.review.types import Verdict
 from redline.store.models import Review, ReviewHistory
 
@@ -26,6 +28,9 @@ def _store(engine: Engine) -> list:
     add_review(engine, unsure, "cy", "good", deleted=True)  # withdrawn: not a review
     add_review(engine, single, "ana", "bad")
     return [split, agreed, unsure, single]
+
+
+LEAD = Role.LEAD
 
 
 def _reviews(engine: Engine) -> list[tuple]:
@@ -56,6 +61,7 @@ def test_adjudication_settles_the_sample_and_keeps_every_review(engine: Engine) 
         engine,
         Adjudication(split, Verdict.BAD, correction="The ideal answer.", categories=("tone",)),
         lead="lea",
+        role=LEAD,
         device="laptop",
     )
     assert changes.sample_ids == {split} and changes.reviews
@@ -73,9 +79,13 @@ def test_adjudication_settles_the_sample_and_keeps_every_review(engine: Engine) 
 
 def test_a_second_adjudication_replaces_the_first_and_keeps_it_in_history(engine: Engine) -> None:
     split, *_ = _store(engine)
-    adjudicate(engine, Adjudication(split, Verdict.BAD), lead="lea", device="laptop")
+    adjudicate(engine, Adjudication(split, Verdict.BAD), lead="lea", role=LEAD, device="laptop")
     adjudicate(
-        engine, Adjudication(split, Verdict.GOOD, note="on reflection"), lead="lea", device="x"
+        engine,
+        Adjudication(split, Verdict.GOOD, note="on reflection"),
+        lead="lea",
+        role=LEAD,
+        device="x",
     )
     with engine.begin() as conn:
         final = conn.execute(
@@ -91,15 +101,34 @@ def test_a_second_adjudication_replaces_the_first_and_keeps_it_in_history(engine
 def test_a_reviewer_of_the_sample_cannot_adjudicate_it(engine: Engine) -> None:
     split, *_ = _store(engine)
     with pytest.raises(RedlineError, match="ben reviewed this sample"):
-        adjudicate(engine, Adjudication(split, Verdict.GOOD), lead="ben", device="laptop")
-    with pytest.raises(RedlineError, match="no lead name"):
-        adjudicate(engine, Adjudication(split, Verdict.GOOD), lead="", device="laptop")
+        adjudicate(
+            engine, Adjudication(split, Verdict.GOOD), lead="ben", role=LEAD, device="laptop"
+        )
+    with pytest.raises(NotAllowed, match="no one is signed in"):
+        adjudicate(engine, Adjudication(split, Verdict.GOOD), lead="", role=LEAD, device="laptop")
     with pytest.raises(RedlineError, match="between 1 and 5"):
-        adjudicate(engine, Adjudication(split, Verdict.GOOD, rating=9), lead="lea", device="x")
+        adjudicate(
+            engine, Adjudication(split, Verdict.GOOD, rating=9), lead="lea", role=LEAD, device="x"
+        )
 
 
 def test_a_withdrawn_review_of_the_lead_is_no_obstacle(engine: Engine) -> None:
     _split, _agreed, unsure, _single = _store(engine)
-    adjudicate(engine, Adjudication(unsure, Verdict.GOOD), lead="cy", device="laptop")
+    adjudicate(engine, Adjudication(unsure, Verdict.GOOD), lead="cy", role=LEAD, device="laptop")
     settled = disagreement(engine, unsure)
     assert settled.adjudication is not None and settled.adjudication.reviewer == "cy"
+
+
+def test_only_a_lead_may_adjudicate(engine: Engine) -> None:
+    split, *_ = _store(engine)
+    before = _reviews(engine)
+    with pytest.raises(NotAllowed, match="only leads may adjudicate") as refused:
+        adjudicate(
+            engine, Adjudication(split, Verdict.BAD), lead="lea", role=Role.REVIEWER, device="x"
+        )
+    assert refused.value.hint == "ask a lead to settle it"
+    assert _reviews(engine) == before
+    assert disagreement(engine, split).adjudication is None
+    assert may_adjudicate(actor="lea", role=Role.LEAD)
+    assert not may_adjudicate(actor="lea", role=Role.REVIEWER)
+    assert not may_adjudicate(actor=" ", role=Role.LEAD)

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
-from tests.quality.helpers import T0, planted_store
+from tests.quality.helpers import T0, add_batch, add_review, add_samples, planted_store
 
 from redline.cli import main
 from redline.errors import RedlineError
 from redline.progress import Cancelled, CancelToken
 from redline.quality.data import TimeRange
+from redline.quality.disagreements import disagreement
 from redline.quality.overview import quality_overview
 from redline.quality.report import build_weekly_report, render_html, write_weekly_report
+from redline.settings import Settings, save_settings
 from redline.store.base import uuid7
 from redline.store.models import Policy, ThresholdProposal
 
@@ -119,3 +121,45 @@ def test_cli_commands(
 
     assert main(["disagreements", *store]) == 0
     assert "ana: " in capsys.readouterr().out
+
+
+def test_cli_patterns_of_one_dimension(
+    engine: Engine, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planted_store(engine)
+    store = ["--store", str(store_path)]
+    assert main(["patterns", *store, "--dimension", "language", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["patterns"]
+    assert shown and {p["dimension"] for p in shown} == {"language"}
+    assert main(["patterns", *store, "--dimension", "colour"]) == 2
+    assert "no dimension 'colour' (dimensions: language, prompt version" in capsys.readouterr().err
+
+
+def test_cli_adjudication_is_a_leads(
+    engine: Engine, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = add_batch(engine)
+    (disputed,) = add_samples(engine, batch, [{}])
+    add_review(engine, disputed, "ana", "good")
+    add_review(engine, disputed, "ben", "bad")
+    store = ["--store", str(store_path)]
+    prefix = disputed.hex[:10]
+
+    save_settings(Settings(reviewer="cy", role="reviewer"))
+    assert main(["adjudicate", *store, prefix, "bad"]) == 2
+    err = capsys.readouterr().err
+    assert "only leads may adjudicate a disagreement (your role is 'reviewer')" in err
+    assert "ask a lead to settle it" in err
+    assert disagreement(engine, disputed).adjudication is None
+
+    save_settings(Settings(reviewer="lea", role="lead"))
+    assert main(["adjudicate", *store, "ffff", "bad"]) == 2
+    assert "no disputed sample has an id starting with 'ffff'" in capsys.readouterr().err
+    assert (
+        main(["adjudicate", *store, prefix, "bad", "--correction", "Better.", "--note", "x"]) == 0
+    )
+    assert f"sample {disputed.hex[:12]}: final verdict bad by lea (ana: good, ben: bad)" in (
+        capsys.readouterr().out
+    )
+    final = disagreement(engine, disputed).adjudication
+    assert final is not None and (final.reviewer, final.correction) == ("lea", "Better.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 from sqlalchemy import Engine, func, select, text
 from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
@@ -168,6 +169,19 @@ def test_samples_imported_on_two_machines_become_one(
     assert _server_count(shared_db, "sample") == 5
     assert ana.sample_ids() == ben.sample_ids()
     assert _reviews(ana) == {("r00000", ben.user, "bad", False)}
+    # Each record belongs to the batch that reached the server first, on every store:
+    # filtering ben's queue by ana's import shows the five samples there too.
+    ana_batch = _batches(ana)
+    assert _batches(ben) == ana_batch and len(set(ana_batch.values())) == 1
+    (batch_id,) = set(ana_batch.values())
+    assert isinstance(batch_id, uuid.UUID)
+    batch_filter = QueueFilter(status="all", batch_id=batch_id)
+    assert len(queue.snapshot(ben.store, batch_filter, QueueSort(), ben.user)) == 5
+
+
+def _batches(machine: Machine) -> dict[str, object]:
+    with machine.store.connect() as conn:
+        return dict(conn.execute(select(Sample.external_id, Sample.batch_id)).all())  # type: ignore[arg-type]
 
 
 def _store_unchanged(engine: Engine) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,8 +14,13 @@ from sqlalchemy import Engine, select
 from tests.quality.helpers import add_batch, add_review, add_samples, planted_store
 from tests.ui.conftest import MakeWindow
 
+from redline.quality.data import TimeRange
+from redline.settings import Settings
 from redline.store.models import Review
-from redline.ui.quality.page import QualityPage
+from redline.ui.quality.page import ALL_DIMENSIONS, QualityPage
+from redline.ui.quality.report_dialog import ReportRangeDialog, days_to_range
+
+LEAD = Settings(reviewer="Ada", role="lead", device="test-laptop")
 
 
 def open_quality(qtbot: QtBot, window: object) -> QualityPage:
@@ -27,9 +34,7 @@ def open_quality(qtbot: QtBot, window: object) -> QualityPage:
     return page
 
 
-def test_a_lead_settles_a_disagreement(
-    qtbot: QtBot, engine: Engine, make_window: MakeWindow
-) -> None:
+def _disputed_store(engine: Engine) -> Any:
     batch = add_batch(engine)
     disputed, agreed = add_samples(engine, batch, [{"output": "Reset it in Settings."}, {}])
     add_review(engine, disputed, "ana", "good", rating=4)
@@ -38,10 +43,39 @@ def test_a_lead_settles_a_disagreement(
     )
     add_review(engine, agreed, "ana", "good")
     add_review(engine, agreed, "ben", "good")
-    window = make_window()
+    return disputed
+
+
+def test_a_reviewer_sees_the_disagreement_but_is_not_offered_adjudication(
+    qtbot: QtBot, engine: Engine, make_window: MakeWindow
+) -> None:
+    _disputed_store(engine)
+    window = make_window()  # the default settings: role "reviewer"
     page = open_quality(qtbot, window)
     page.tabs.setCurrentIndex(2)
     qtbot.waitUntil(lambda: page.disagreement_list.rowCount() == 1)
+    assert page.reviews_table.columnCount() == 2  # the reviews side by side, as for a lead
+    assert not page.adjudication_form.isVisible()
+    assert not page.adjudicate_button.isEnabled()
+    assert page.lead_only_label.isVisible()
+    assert "only leads may adjudicate" in page.lead_only_label.text()
+    # Made a lead in the settings (the dialog changes the same object): offered at once.
+    page.context.settings.role = "lead"
+    page.disagreement_list.clearSelection()
+    page.disagreement_list.selectRow(0)
+    assert page.adjudication_form.isVisible() and page.adjudicate_button.isEnabled()
+    assert not page.lead_only_label.isVisible()
+
+
+def test_a_lead_settles_a_disagreement(
+    qtbot: QtBot, engine: Engine, make_window: MakeWindow
+) -> None:
+    disputed = _disputed_store(engine)
+    window = make_window(settings=LEAD)
+    page = open_quality(qtbot, window)
+    page.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.disagreement_list.rowCount() == 1)
+    assert page.adjudication_form.isVisible() and not page.lead_only_label.isVisible()
     assert page.tabs.tabText(2) == "Disagreements (1)"
     # The reviews side by side: one column per reviewer.
     headers = [page.reviews_table.horizontalHeaderItem(c).text() for c in range(2)]
@@ -91,6 +125,18 @@ def test_a_pattern_opens_its_bad_samples_in_the_queue(
     qtbot.waitUntil(lambda: window.tabs.currentIndex() == 0)
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == len(pattern.sample_ids))
     assert window.filter_bar.selection_label.text().endswith("bad reviews with language = de")
+    # Narrowed to one dimension, the table shows only its values, and Enter opens the
+    # pattern on that row.
+    combo = page.dimension_combo
+    assert combo.itemText(0) == ALL_DIMENSIONS
+    assert "segment.plan" in [combo.itemText(i) for i in range(combo.count())]
+    window.tabs.setCurrentWidget(page)
+    combo.setCurrentIndex(combo.findData("code in input"))
+    shown = [page.patterns_table.item(r, 0).text() for r in range(page.patterns_table.rowCount())]
+    assert shown and all(text.startswith("code in input = ") for text in shown)
+    page.patterns_table.setCurrentCell(0, 0)
+    qtbot.keyClick(page.patterns_table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.filter_bar.selection_label.text().endswith(shown[0]))
     # Agreement numbers are on the first tab.
     assert "samples reviewed by two or more people" in page.agreement_summary.text()
     assert page.pairs_table.item(0, 0).text() == "ana / ben"
@@ -107,6 +153,8 @@ def test_the_weekly_report_is_written_with_progress_and_can_be_cancelled(
     window = make_window()
     page = open_quality(qtbot, window)
     out = tmp_path / "weekly.html"
+    chosen = days_to_range(date(2026, 11, 2), date(2026, 11, 8))  # the planted reviews' week
+    monkeypatch.setattr(QualityPage, "ask_report_range", staticmethod(lambda _parent: chosen))
     monkeypatch.setattr(QualityPage, "ask_report_path", staticmethod(lambda _parent: out))
     with qtbot.waitSignal(
         page.context.runner.busy_changed, timeout=20_000, check_params_cb=lambda b: not b
@@ -115,7 +163,8 @@ def test_the_weekly_report_is_written_with_progress_and_can_be_cancelled(
         assert page.progress_bar.isVisible() and page.cancel_button.isVisible()
         assert not page.report_button.isEnabled()
     assert out.exists() and "<h1>Review report" in out.read_text(encoding="utf-8")
-    assert page.last_report is not None
+    assert page.last_report is not None and page.last_report.period == chosen
+    assert page.last_report.overview.reviews > 0
     assert not page.progress_bar.isVisible() and page.report_button.isEnabled()
 
     cancelled_out = tmp_path / "cancelled.html"
@@ -124,3 +173,27 @@ def test_the_weekly_report_is_written_with_progress_and_can_be_cancelled(
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert not cancelled_out.exists()
     qtbot.waitUntil(lambda: page.status_label.text() == "Report cancelled")
+
+
+def test_the_report_range_dialog_defaults_to_the_last_seven_days(qtbot: QtBot) -> None:
+    dialog = ReportRangeDialog(today=date(2026, 11, 20))
+    qtbot.addWidget(dialog)
+    assert (dialog.first_day(), dialog.last_day()) == (date(2026, 11, 14), date(2026, 11, 20))
+    assert dialog.message.text() == "7 days, compared with the 7 before"
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    # A last day before the first: OK is off and the dialog says why.
+    dialog.until_edit.setFocus()
+    dialog.until_edit.setDate(dialog.until_edit.date().addDays(-10))
+    assert not ok.isEnabled() and "before the first" in dialog.message.text()
+    dialog.until_edit.setDate(dialog.until_edit.date().addDays(12))
+    assert ok.isEnabled()
+    dialog.open()
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    period = dialog.period()
+    assert isinstance(period, TimeRange) and period == days_to_range(
+        date(2026, 11, 14), date(2026, 11, 22)
+    )
+    assert period.since is not None and period.until is not None
+    assert (period.until - period.since).days == 9

@@ -297,19 +297,21 @@ class AgreementReport:
     score_auc: Interval  # production score vs final verdict (good = positive)
 
 
-def rating_matrix(reviews: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[str]]:
+def rating_matrix(
+    reviews: pd.DataFrame, column: str, *, item: str = "sample_id"
+) -> tuple[pd.DataFrame, list[str]]:
     """Items × reviewers table of `column` from a reviews frame (one row per review)."""
-    table = reviews.pivot_table(
-        index="sample_id", columns="reviewer", values=column, aggfunc="first"
-    )
+    table = reviews.pivot_table(index=item, columns="reviewer", values=column, aggfunc="first")
     return table, [str(c) for c in table.columns]
 
 
-def _verdict_codes(reviews: pd.DataFrame) -> tuple[pd.DataFrame, list[Hashable]]:
+def _verdict_codes(
+    reviews: pd.DataFrame, categories: list[Hashable]
+) -> tuple[pd.DataFrame, list[Hashable]]:
     frame = reviews[reviews["verdict"].notna()]
-    codes, categories = encode(list(frame["verdict"]))
-    coded = frame.assign(code=codes)
-    table = coded.pivot_table(index="sample_id", columns="reviewer", values="code", aggfunc="first")
+    index = {c: i for i, c in enumerate(categories)}
+    coded = frame.assign(code=[float(index[v]) for v in frame["verdict"]])
+    table = coded.pivot_table(index="item", columns="reviewer", values="code", aggfunc="first")
     return table, categories
 
 
@@ -317,14 +319,16 @@ def agreement_report(
     reviews: pd.DataFrame,
     scores: pd.Series | None = None,
     *,
+    outcomes: pd.DataFrame | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> AgreementReport:
     """Agreement on verdicts, ratings and failure categories, overall, per reviewer pair
     and per category, from one row per review (sample_id, reviewer, verdict, rating,
     categories, correction, adjudicated). Adjudicated reviews are a lead's decision, not
     a rating, and are left out. `scores` (production score by sample_id) gives the AUC
-    of the score against each sample's final verdict (`analytics.quality.sample_outcomes`:
-    the adjudicated one, else the most common; good vs bad, unsure left out).
+    of the score against each sample's final verdict (`analytics.quality.sample_outcomes`
+    of `reviews`, passed as `outcomes` when the caller has it already: the adjudicated
+    one, else the most common; good vs bad, unsure left out).
     """
     plain = reviews[~reviews["adjudicated"].astype(bool)] if not reviews.empty else reviews
     reviewers = tuple(sorted({str(r) for r in plain["reviewer"]})) if not plain.empty else ()
@@ -333,11 +337,17 @@ def agreement_report(
         return AgreementReport(
             reviewers, 0, rate(0, 0), _UNDEFINED, _UNDEFINED, _UNDEFINED, 0, (), (), empty
         )
-    table, verdicts = _verdict_codes(plain)
+    _, verdict_values = encode(list(plain["verdict"].dropna().unique()))
+    # Only samples reviewed more than once say anything about agreement: pivot those
+    # alone, keyed by small integers (sorting a quarter of a million UUID objects in
+    # every pivot is what made this take seconds).
+    shared = plain[plain["sample_id"].duplicated(keep=False).to_numpy()]
+    shared = shared.assign(item=pd.factorize(shared["sample_id"])[0])
+    table, verdicts = _verdict_codes(shared, verdict_values)
     multi = table[table.notna().sum(axis=1) >= 2]
     matrix = multi.to_numpy(dtype=float)
 
-    ratings, _ = rating_matrix(plain[plain["rating"].notna()], "rating")
+    ratings, _ = rating_matrix(shared[shared["rating"].notna()], "rating", item="item")
     rating_data = ratings.to_numpy(dtype=float)
 
     pairs: list[PairAgreement] = []
@@ -360,11 +370,11 @@ def agreement_report(
         _one_against_rest("verdict", str(v), np.where(np.isnan(matrix), np.nan, matrix == i))
         for i, v in enumerate(verdicts)
     ]
-    categories += _failure_categories(plain, multi.index, confidence)
+    categories += _failure_categories(shared, multi.index, confidence)
 
     auc = Interval(_UNDEFINED, _UNDEFINED, _UNDEFINED, 0)
     if scores is not None:
-        final = sample_outcomes(reviews)["verdict"]
+        final = (sample_outcomes(reviews) if outcomes is None else outcomes)["verdict"]
         final = final[final.isin(["good", "bad"])]
         joined = pd.concat([scores.rename("score"), final.rename("verdict")], axis=1, join="inner")
         auc = score_auc(
@@ -416,16 +426,14 @@ def _one_against_rest(
 
 
 def _failure_categories(
-    plain: pd.DataFrame, items: pd.Index, confidence: float
+    shared: pd.DataFrame, items: pd.Index, confidence: float
 ) -> list[CategoryAgreement]:
-    rows = plain[plain["sample_id"].isin(items)]
+    rows = shared[shared["item"].isin(items)]
     names = sorted({c for cats in rows["categories"] for c in (cats or ())})
     result: list[CategoryAgreement] = []
     for name in names:
         named = rows.assign(named=[float(name in (cats or ())) for cats in rows["categories"]])
-        table = named.pivot_table(
-            index="sample_id", columns="reviewer", values="named", aggfunc="first"
-        )
+        table = named.pivot_table(index="item", columns="reviewer", values="named", aggfunc="first")
         result.append(
             _one_against_rest("failure category", name, table.to_numpy(dtype=float), confidence)
         )

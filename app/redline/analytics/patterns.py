@@ -25,6 +25,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from redline.analytics.stats import (
@@ -100,19 +101,24 @@ class Pattern:
         )
 
 
-def _pairs(column: pd.Series, bad: pd.Series) -> pd.DataFrame:
-    """One row per distinct (sample, value): lists exploded, None as MISSING, values as
-    text; with the sample's `bad` flag."""
-    if column.map(lambda v: isinstance(v, list | tuple)).any():
-        column = column.explode()
-    values = [MISSING if _missing(v) else str(v) for v in column]
-    pairs = pd.DataFrame({"sample": column.index, "value": values}).drop_duplicates()
-    pairs["bad"] = bad.reindex(pairs["sample"]).to_numpy(dtype=bool)
-    return pairs
+def _value_codes(column: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
+    """Each distinct (row position, value) of a column, as positions and value codes:
+    lists exploded, None as MISSING, values as text; and the values in code order.
 
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    Positions and codes instead of sample ids: hashing and sorting UUID objects per
+    dimension is what made ranking take seconds on a few hundred thousand samples."""
+    series = pd.Series(column.to_numpy(dtype=object), index=np.arange(len(column)))
+    if series.map(lambda v: isinstance(v, list | tuple)).any():
+        series = series.explode()
+    values = series.where(series.notna(), MISSING).astype(str)
+    pairs = pd.DataFrame({"row": series.index.to_numpy(), "value": values.to_numpy()})
+    pairs = pairs.drop_duplicates()
+    codes, uniques = pd.factorize(pairs["value"])
+    return (
+        pairs["row"].to_numpy(dtype=np.intp),
+        np.asarray(codes, dtype=np.intp),
+        [str(u) for u in uniques],
+    )
 
 
 def rank_patterns(
@@ -131,7 +137,7 @@ def rank_patterns(
     """
     if frame.empty or "bad" not in frame:
         return []
-    bad = frame["bad"].astype(bool)
+    bad = frame["bad"].astype(bool).to_numpy()
     n_bad, n_all = int(bad.sum()), len(frame)
     if n_bad == 0:
         return []
@@ -139,23 +145,26 @@ def rank_patterns(
     for dimension in dimensions:
         if dimension not in frame:
             continue
-        for value, group in _pairs(frame[dimension], bad).groupby("value", sort=False):
+        rows, codes, values = _value_codes(frame[dimension])
+        bad_pair = bad[rows]
+        all_counts = np.bincount(codes, minlength=len(values))
+        bad_counts = np.bincount(codes[bad_pair], minlength=len(values))
+        for code, value in enumerate(values):
             if value == MISSING and not include_missing:
                 continue
-            k_all = len(group)
-            bad_ids = pd.Index(group.loc[group["bad"], "sample"])
-            k_bad = len(bad_ids)
+            k_all, k_bad = int(all_counts[code]), int(bad_counts[code])
             if k_bad < min_bad or k_all < min_base:
                 continue
+            bad_rows = rows[bad_pair & (codes == code)]
             patterns.append(
                 _pattern(
                     dimension,
-                    str(value),
+                    value,
                     k_bad=k_bad,
                     n_bad=n_bad,
                     k_all=k_all,
                     n_all=n_all,
-                    bad_ids=bad_ids,
+                    bad_ids=frame.index[bad_rows],
                     confidence=confidence,
                 )
             )

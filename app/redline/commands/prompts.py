@@ -407,7 +407,7 @@ def _audit(engine: Any, args: argparse.Namespace) -> bool:
         return True
     rows = [
         (
-            str(e.position),
+            e.ref,
             _when(e.occurred_at),
             e.actor,
             e.action,

@@ -1,5 +1,5 @@
-"""Review quality commands: `redline agreement`, `patterns`, `disagreements`, `overlap`
-and `report` (the weekly review report as HTML)."""
+"""Review quality commands: `redline agreement`, `patterns`, `disagreements`,
+`adjudicate` (leads only), `overlap` and `report` (the weekly review report as HTML)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,11 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
     )
     add_range(p)
     p.add_argument("--top", type=int, default=15, metavar="N", help="patterns shown (15)")
+    p.add_argument(
+        "--dimension",
+        metavar="NAME",
+        help="only this dimension's values (e.g. language, 'prompt version', segment.plan)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = commands.add_parser(
@@ -59,6 +64,26 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
     )
     add_range(p)
     p.add_argument("--all", action="store_true", help="include those a lead settled")
+
+    p = commands.add_parser(
+        "adjudicate",
+        parents=[common],
+        help="record a lead's final verdict on a disputed sample (leads only)",
+        description="Settle a disagreement: your verdict (and correction) becomes the "
+        "sample's final one for export and the threshold studio; the reviewers' own "
+        "reviews stay. Only leads may adjudicate (role 'lead' in the settings).",
+    )
+    p.add_argument("sample", metavar="SAMPLE", help="sample id, or a prefix of a disputed one")
+    p.add_argument("verdict", choices=["good", "bad", "unsure"], metavar="VERDICT")
+    p.add_argument("--correction", metavar="TEXT", help="the ideal output")
+    p.add_argument("--note", default="", metavar="TEXT", help="why")
+    p.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="failure category (repeatable)",
+    )
 
     p = commands.add_parser(
         "overlap",
@@ -86,6 +111,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
         "agreement": cmd_agreement,
         "patterns": cmd_patterns,
         "disagreements": cmd_disagreements,
+        "adjudicate": cmd_adjudicate,
         "overlap": cmd_overlap,
         "report": cmd_report,
     }
@@ -258,7 +284,12 @@ def cmd_patterns(args: argparse.Namespace) -> int:
             overview = _with_progress(quality_overview, engine, period)
         except Cancelled:
             return _cancelled()
-    patterns = overview.patterns[: args.top]
+    patterns = [
+        p for p in overview.patterns if args.dimension is None or p.dimension == args.dimension
+    ][: args.top]
+    if args.dimension is not None and args.dimension not in overview.dimensions:
+        known = ", ".join(overview.dimensions) or "none in this period"
+        raise RedlineError(f"no dimension {args.dimension!r}", hint=f"dimensions: {known}")
     if args.json:
         print(
             json.dumps(
@@ -359,6 +390,62 @@ def cmd_disagreements(args: argparse.Namespace) -> int:
             for d in items
         ],
     )
+    return EXIT_OK
+
+
+def _disputed_sample(engine: Any, text: str) -> Any:
+    """A full sample id, or the one disputed sample whose id starts with `text`."""
+    import uuid
+
+    from redline.quality.disagreements import disagreements
+
+    wanted = text.strip().lower().replace("-", "")
+    if not wanted or any(c not in "0123456789abcdef" for c in wanted):
+        raise RedlineError(
+            f"{text!r} is not a sample id", hint="`redline disagreements` lists the disputed ones"
+        )
+    if len(wanted) == 32:
+        return uuid.UUID(hex=wanted)
+    matches = [
+        d.sample_id
+        for d in disagreements(engine, include_resolved=True)
+        if d.sample_id.hex.startswith(wanted)
+    ]
+    if len(matches) != 1:
+        raise RedlineError(
+            f"{len(matches)} disputed samples have an id starting with {text!r}"
+            if matches
+            else f"no disputed sample has an id starting with {text!r}",
+            hint="give more digits, or the full id; `redline disagreements --all` lists them",
+        )
+    return matches[0]
+
+
+def cmd_adjudicate(args: argparse.Namespace) -> int:
+    from redline.cli import EXIT_OK, reviewer_name
+    from redline.prompts.rules import parse_role
+    from redline.quality.disagreements import Adjudication, adjudicate, disagreement
+    from redline.quality.rules import authorize_adjudication
+    from redline.review.types import Verdict
+    from redline.settings import load_settings
+
+    settings = load_settings()
+    lead, role = reviewer_name(), parse_role(settings.role)
+    # Refused before the store is opened: a reviewer learns at once that this is a lead's.
+    authorize_adjudication(actor=lead, role=role)
+    with _store(args) as engine:
+        sample_id = _disputed_sample(engine, args.sample)
+        decision = Adjudication(
+            sample_id=sample_id,
+            verdict=Verdict(args.verdict),
+            correction=args.correction,
+            note=args.note,
+            categories=tuple(args.category),
+        )
+        adjudicate(engine, decision, lead=lead, role=role, device=settings.device or "cli")
+        item = disagreement(engine, sample_id)
+    others = ", ".join(f"{r.reviewer}: {r.verdict}" for r in item.reviews) or "no reviews"
+    print(f"sample {sample_id.hex[:12]}: final verdict {args.verdict} by {lead} ({others})")
     return EXIT_OK
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from redline.ingest.mapping import MappedRecord
 from redline.ingest.types import SamplingRule
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Weights: records the rule favours count 1, the rest this much (so the rest of the
 # traffic is still represented, at a known lower rate).
@@ -93,6 +95,10 @@ class SamplingPlan:
 
     def finish_first_pass(self) -> None:
         """Fix the choices: which ordinals (random, stratified) or the scale (weighted)."""
+        # Imported here: an import of everything (the common case, and its worker
+        # process) never loads numpy.
+        import numpy as np
+
         rng = np.random.default_rng(self.rule.seed)
         n = self.rule.n or 0
         if self.rule.kind == "random":
@@ -132,7 +138,7 @@ class SamplingPlan:
 
 
 def _contains(sorted_values: np.ndarray, value: int) -> bool:
-    index = int(np.searchsorted(sorted_values, value))
+    index = int(sorted_values.searchsorted(value))
     return index < len(sorted_values) and int(sorted_values[index]) == value
 
 

@@ -7,6 +7,11 @@ leaves the store consistent: the batch says exactly what is in it, and importing
 same file again resumes after the last committed record. Re-importing a finished file
 adds nothing: samples are unique by (source, external id), and a record without an id
 gets the hash of its raw content as id.
+
+A big file is read, parsed and mapped by a worker process while this one writes
+(`_Worker`), and a big import builds the score index after its inserts instead of
+during them (`bulk.DEFERRED_INDEXES`); neither changes what is imported or how an
+interrupted import resumes.
 """
 
 from __future__ import annotations

@@ -6,6 +6,14 @@ before, after, reason and occurred_at (ISO 8601, UTC, microseconds), with sorted
 no spaces and non-ASCII kept (`event_payload`). The first event's `prev_hash` is "".
 Editing, deleting or inserting any event breaks the chain from that point on, and
 `verify_chain` names the first position where it breaks.
+
+Events of the shared database (written there by triggers, see redline.sync.server) are
+pulled into `shared_audit_event`, a read-only copy beside the local chain: the server
+numbers its own chain (its positions would collide with ours) and hashes with its own
+function over the JSON text it wrote (`shared_event_hash`). The views show both, the
+shared ones marked "S" + their server position; `verify_chain` checks the local chain,
+then the copy (links, positions, hashes), so a copy edited on this machine is caught too.
+`redline shared verify-audit` checks the server's own chain.
 """
 
 from __future__ import annotations
@@ -18,12 +26,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.store.base import utcnow, uuid7
-from redline.store.models import AuditEvent, Prompt, PromptVersion
+from redline.store.models import AuditEvent, Prompt, PromptVersion, SharedAuditEvent
 from redline.store.session import session_scope
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "audit_events",
     "event_hash",
     "event_payload",
+    "shared_event_hash",
     "verify_chain",
 ]
 
@@ -53,6 +62,13 @@ class AuditRecord:
     hash: str
     # "support-assistant v3" for prompt versions (filled by `audit_events`).
     label: str = ""
+    # "local": this store's chain; "shared": the shared database's (pulled by sync).
+    origin: str = "local"
+
+    @property
+    def ref(self) -> str:
+        """How the views number it: "12" (local chain) or "S12" (shared chain)."""
+        return f"S{self.position}" if self.origin == "shared" else str(self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +195,88 @@ def append_event(
     return event
 
 
+_SHARED_SEPARATOR = "\x1f"
+
+
+def shared_event_hash(
+    prev_hash: str,
+    *,
+    position: int,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before_text: str | None,
+    after_text: str | None,
+    occurred_at: datetime,
+) -> str:
+    """The shared database's event hash: `redline_audit_hash` in redline.sync.server,
+    over the JSON text the server wrote (jsonb's own text form)."""
+    when = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    parts = [
+        prev_hash,
+        str(position),
+        actor,
+        action,
+        entity_type,
+        entity_id,
+        before_text if before_text is not None else "null",
+        after_text if after_text is not None else "null",
+        when,
+    ]
+    return hashlib.sha256(_SHARED_SEPARATOR.join(parts).encode()).hexdigest()
+
+
+def _json_matches(value: dict[str, Any] | None, text: str | None) -> bool:
+    return (value is None and text is None) or (text is not None and json.loads(text) == value)
+
+
+def _verify_shared_copy(session: Session, counted: int) -> ChainReport:
+    """The pulled copy of the shared chain: every event from 1 on, linked, unaltered."""
+    prev_hash = ""
+    expected = 1
+    count = counted
+    where = "in the copy of the shared database's audit trail"
+    for event in session.scalars(
+        select(SharedAuditEvent).order_by(SharedAuditEvent.position)
+    ).yield_per(1000):
+        count += 1
+        if event.position != expected:
+            return ChainReport(
+                count,
+                event.position,
+                f"{where}, event {expected} is missing (the next one is {event.position}); "
+                "a sync brings missing events",
+            )
+        recomputed = shared_event_hash(
+            event.prev_hash,
+            position=event.position,
+            actor=event.actor,
+            action=event.action,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            before_text=event.before_text,
+            after_text=event.after_text,
+            occurred_at=event.occurred_at,
+        )
+        if event.prev_hash != prev_hash:
+            return ChainReport(
+                count, event.position, f"{where}, event S{event.position}'s link does not match"
+            )
+        if recomputed != event.hash or not (
+            _json_matches(event.before, event.before_text)
+            and _json_matches(event.after, event.after_text)
+        ):
+            return ChainReport(
+                count,
+                event.position,
+                f"{where}, event S{event.position} does not match its hash (edited here)",
+            )
+        prev_hash = event.hash
+        expected += 1
+    return ChainReport(count)
+
+
 def verify_chain(engine: Engine, *, progress: Progress = NO_PROGRESS) -> ChainReport:
     """Recompute every hash in position order; the first event that does not match, if any."""
     prev_hash = ""
@@ -213,11 +311,14 @@ def verify_chain(engine: Engine, *, progress: Progress = NO_PROGRESS) -> ChainRe
             if count % 1000 == 0:
                 progress.update(count, total, "verifying the audit trail")
                 check(progress)
-    progress.update(count, count, "verifying the audit trail")
-    return ChainReport(count)
+        shared = _verify_shared_copy(session, count)
+    progress.update(shared.events, shared.events, "verifying the audit trail")
+    return shared
 
 
-def _record(event: AuditEvent, labels: dict[str, str]) -> AuditRecord:
+def _record(
+    event: AuditEvent | SharedAuditEvent, labels: dict[str, str], *, origin: str = "local"
+) -> AuditRecord:
     return AuditRecord(
         position=event.position,
         occurred_at=event.occurred_at,
@@ -230,6 +331,7 @@ def _record(event: AuditEvent, labels: dict[str, str]) -> AuditRecord:
         reason=event.reason,
         hash=event.hash,
         label=labels.get(event.entity_id, ""),
+        origin=origin,
     )
 
 
@@ -269,15 +371,29 @@ def audit_events(
     `until` is exclusive; `limit` keeps a long history from filling the view.
     """
     query = select(AuditEvent).order_by(AuditEvent.position.desc()).limit(limit)
-    if entity_ids is not None:
-        query = query.where(AuditEvent.entity_id.in_(list(entity_ids)))
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at < until)
+    shared_query = select(SharedAuditEvent).order_by(SharedAuditEvent.position.desc()).limit(limit)
+    for model in (AuditEvent, SharedAuditEvent):
+        table = model.__table__.c
+        filters: list[ColumnElement[bool]] = []
+        if entity_ids is not None:
+            filters.append(table.entity_id.in_(list(entity_ids)))
+        if actor:
+            filters.append(table.actor == actor)
+        if since is not None:
+            filters.append(table.occurred_at >= since)
+        if until is not None:
+            filters.append(table.occurred_at < until)
+        if model is AuditEvent:
+            query = query.where(*filters)
+        else:
+            shared_query = shared_query.where(*filters)
     with session_scope(engine) as session:
         events = list(session.scalars(query))
-        labels = version_labels(session, {e.entity_id for e in events})
-        return [_record(e, labels) for e in events]
+        shared = list(session.scalars(shared_query))
+        entities = {e.entity_id for e in events} | {e.entity_id for e in shared}
+        labels = version_labels(session, entities)
+        records = [_record(e, labels) for e in events]
+        records += [_record(e, labels, origin="shared") for e in shared]
+    # Two chains, one view: newest first by time.
+    records.sort(key=lambda r: r.occurred_at, reverse=True)
+    return records[:limit]

@@ -7,8 +7,9 @@ review, and the individual reviews stay exactly as they were. Export and the thr
 studio read a sample's adjudicated review first (`redline.analytics.quality`,
 `redline.export.resolve`).
 
-A lead who reviewed the sample themselves cannot adjudicate it: there is one review
-per (sample, reviewer), and judging one's own dispute is no adjudication either.
+Only leads adjudicate (`redline.quality.rules`). A lead who reviewed the sample
+themselves cannot adjudicate it: there is one review per (sample, reviewer), and
+judging one's own dispute is no adjudication either.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from datetime import datetime
 from sqlalchemy import Engine, Select, false, func, select
 
 from redline.errors import RedlineError
+from redline.prompts.rules import Role
 from redline.quality.data import ALL_TIME, TimeRange, live
+from redline.quality.rules import authorize_adjudication
 from redline.review.service import review_id
 from redline.review.types import Changes, Verdict
 from redline.store.base import utcnow, uuid7
@@ -178,18 +181,20 @@ def disagreement(engine: Engine, sample_id: uuid.UUID) -> Disagreement:
 _FIELDS = tuple(name for name in ReviewFields.__annotations__ if not name.startswith("_"))
 
 
-def adjudicate(engine: Engine, decision: Adjudication, *, lead: str, device: str) -> Changes:
+def adjudicate(
+    engine: Engine, decision: Adjudication, *, lead: str, role: Role, device: str
+) -> Changes:
     """Record `lead`'s final verdict (and correction) on a sample, in one transaction.
 
     A second adjudication by the same lead replaces the first, which is kept in the
     review history (reason "edit"), as any edited review is.
 
     Raises:
-        RedlineError: no lead name, the sample does not exist, the lead reviewed it
-            themselves, or the rating is out of range.
+        NotAllowed: `role` is not a lead's, or no lead name (`redline.quality.rules`).
+        RedlineError: the sample does not exist, the lead reviewed it themselves, or
+            the rating is out of range.
     """
-    if not lead:
-        raise RedlineError("no lead name", hint="set your name in the settings")
+    authorize_adjudication(actor=lead, role=role, sample=f"sample {decision.sample_id}")
     verdict = Verdict(decision.verdict)
     if decision.rating is not None and not 1 <= decision.rating <= 5:
         raise RedlineError(f"rating {decision.rating} is not between 1 and 5")

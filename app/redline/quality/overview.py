@@ -46,6 +46,8 @@ class QualityOverview:
     Attributes:
         judged: samples with a final verdict.
         bad: of those, samples whose final verdict is bad.
+        dimensions: the dimensions the patterns were ranked over (segment fields
+            included), in the order they are offered.
     """
 
     period: TimeRange
@@ -55,6 +57,7 @@ class QualityOverview:
     agreement: AgreementReport
     patterns: tuple[Pattern, ...]
     signals: tuple[SignalRelation, ...]
+    dimensions: tuple[str, ...] = ()
 
 
 def load_quality_data(
@@ -70,12 +73,14 @@ def overview_of(
     data: QualityData, *, min_bad: int = 3, progress: Progress = NO_PROGRESS
 ) -> QualityOverview:
     """The overview of frames already loaded."""
+    progress.update(0, 0, "final verdict of each sample")
+    outcomes = sample_outcomes(data.reviews)
+    check(progress)
     progress.update(0, 0, "measuring agreement")
     scores = data.samples.set_index("sample_id")["score"].dropna()
-    agreement = agreement_report(data.reviews, scores)
+    agreement = agreement_report(data.reviews, scores, outcomes=outcomes)
     check(progress)
     progress.update(0, 0, "ranking feedback patterns")
-    outcomes = sample_outcomes(data.reviews)
     frame, dimensions = pattern_frame(data.samples, outcomes)
     patterns = rank_patterns(frame, dimensions, min_bad=min_bad)
     signals = implicit_signals(frame, SIGNALS)
@@ -87,6 +92,7 @@ def overview_of(
         agreement=agreement,
         patterns=tuple(patterns),
         signals=tuple(signals),
+        dimensions=tuple(dimensions),
     )
 
 

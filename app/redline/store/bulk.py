@@ -133,8 +133,15 @@ def restore_deferred_indexes(engine: Engine) -> list[str]:
     """Build the deferred indexes the store lacks; returns their names."""
     missing = missing_deferred_indexes(engine)
     if missing:
-        with engine.begin() as conn:
-            for index in _deferred_indexes():
-                if index.name in missing:
-                    conn.execute(CreateIndex(index, if_not_exists=True))
+        with engine.connect() as conn:
+            # The build sorts every row's key: let the sort spill to a temporary file
+            # rather than to memory (the store's temp_store), or a big import's peak
+            # memory grows with the store. Outside a transaction, this connection only.
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA temp_store = FILE"
+            )
+            with conn.begin():
+                for index in _deferred_indexes():
+                    if index.name in missing:
+                        conn.execute(CreateIndex(index, if_not_exists=True))
     return missing

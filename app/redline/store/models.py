@@ -370,6 +370,35 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
+class SharedAuditEvent(Base):
+    """Local only: a read-only copy of the shared database's audit trail (pulled).
+
+    Kept apart from `audit_event`, the local chain: the server numbers its own chain,
+    so its positions collide with local ones, and its hash is computed by the server's
+    function (redline.prompts.audit.shared_event_hash mirrors it) over the JSON text the
+    server wrote, kept here in `before_text` / `after_text` so the copy can be verified.
+    """
+
+    __tablename__ = "shared_audit_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # The server's position and change sequence.
+    position: Mapped[int] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    before_text: Mapped[str | None] = mapped_column(Text)
+    after_text: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class SyncState(Base):
     """Local only: the pull cursor per shared database profile and table."""
 

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import sqlite
 
 from redline.store.base import Base, utcnow, uuid7
-from redline.store.models import Review, ReviewHistory, Sample, SyncState
+from redline.store.models import Review, ReviewHistory, Sample, SharedAuditEvent, SyncState
 
 Row = dict[str, Any]
 
@@ -40,6 +40,7 @@ REVIEW = model_table(Review)
 HISTORY = model_table(ReviewHistory)
 SAMPLE = model_table(Sample)
 STATE = model_table(SyncState)
+SHARED_AUDIT = model_table(SharedAuditEvent)
 
 # What a reviewer decided: two revisions with equal values are the same judgment.
 _DECISION = ("verdict", "rating", "categories", "note", "correction", "flagged", "deleted")
@@ -111,35 +112,51 @@ def adopt_sample_ids(conn: Connection, mapping: Mapping[uuid.UUID, uuid.UUID]) -
 
 
 def apply_samples(conn: Connection, rows: Sequence[Row]) -> int:
-    """Insert pulled samples (immutable); returns how many were new here."""
+    """Insert pulled samples (immutable); returns how many were new here.
+
+    A sample this store already has (pushed from here, or the same record imported here
+    too, whose id it adopts) takes the shared row's batch: the same record imported on
+    two machines belongs to the batch that reached the server first, on every store, so
+    the queue's batch filter and per-batch counts agree everywhere. (The other machine's
+    batch keeps its import counters: they say what its import did.)
+    """
     if not rows:
         return 0
     ids = [r["id"] for r in rows]
     present = set(conn.execute(select(SAMPLE.c.id).where(SAMPLE.c.id.in_(ids))).scalars())
     fresh = [r for r in rows if r["id"] not in present]
-    if not fresh:
-        conn.execute(
-            update(SAMPLE)
-            .where(SAMPLE.c.id == bindparam("b_id"))
-            .values(seq=bindparam("b_seq"), dirty=False, updated_at=SAMPLE.c.updated_at),
-            [{"b_id": r["id"], "b_seq": r["seq"]} for r in rows],
-        )
-        return 0
     # The same record imported here under another id: adopt the shared id first.
     keys = {(r["source"], r["external_id"]): r["id"] for r in fresh}
     clashes: dict[uuid.UUID, uuid.UUID] = {}
-    for source, external_id, local_id in conn.execute(
-        select(SAMPLE.c.source, SAMPLE.c.external_id, SAMPLE.c.id).where(
-            SAMPLE.c.external_id.in_([k[1] for k in keys]),
-            SAMPLE.c.source.in_({k[0] for k in keys}),
+    if keys:
+        for source, external_id, local_id in conn.execute(
+            select(SAMPLE.c.source, SAMPLE.c.external_id, SAMPLE.c.id).where(
+                SAMPLE.c.external_id.in_([k[1] for k in keys]),
+                SAMPLE.c.source.in_({k[0] for k in keys}),
+            )
+        ):
+            shared = keys.get((source, external_id))
+            if shared is not None and shared != local_id:
+                clashes[local_id] = shared
+        adopt_sample_ids(conn, clashes)
+    known = present | set(clashes.values())
+    if known:
+        conn.execute(
+            update(SAMPLE)
+            .where(SAMPLE.c.id == bindparam("b_id"))
+            .values(
+                seq=bindparam("b_seq"),
+                batch_id=bindparam("b_batch"),
+                dirty=False,
+                updated_at=SAMPLE.c.updated_at,
+            ),
+            [
+                {"b_id": r["id"], "b_seq": r["seq"], "b_batch": r["batch_id"]}
+                for r in rows
+                if r["id"] in known
+            ],
         )
-    ):
-        shared = keys.get((source, external_id))
-        if shared is not None and shared != local_id:
-            clashes[local_id] = shared
-    adopt_sample_ids(conn, clashes)
-    adopted = set(clashes.values())
-    new_rows = [_as_local(r) for r in fresh if r["id"] not in adopted]
+    new_rows = [_as_local(r) for r in fresh if r["id"] not in known]
     if new_rows:
         conn.execute(sqlite.insert(SAMPLE).on_conflict_do_nothing(), new_rows)
     return len(new_rows)
@@ -251,14 +268,22 @@ def apply_reviews(conn: Connection, rows: Sequence[Row], *, device: str) -> int:
     return conflicts
 
 
+def apply_audit_events(conn: Connection, rows: Sequence[Row]) -> None:
+    """Keep pulled audit events (the server's chain) in shared_audit_event, as they are:
+    append-only there, so an event already here is left alone."""
+    if rows:
+        conn.execute(sqlite.insert(SHARED_AUDIT).on_conflict_do_nothing(), list(rows))
+
+
 def mark_pushed(
-    conn: Connection, table: Table, pushed: Iterable[tuple[uuid.UUID, int, int]]
+    conn: Connection, table: Table, pushed: Iterable[tuple[uuid.UUID | str, int, int]]
 ) -> int:
     """Mark (id, revision, seq) rows clean, unless they changed again since they were read
-    (then they stay dirty and the next push sends the newer revision)."""
+    (then they stay dirty and the next push sends the newer revision). Ids are UUIDs or
+    their 32 hex digits."""
     # Straight to the driver with the stored form of the ids (32 hex digits): a push of
     # 100,000 reviews spent more time binding these parameters than updating the rows.
-    params = [(seq, i.hex, rev) for i, rev, seq in pushed]
+    params = [(seq, i if isinstance(i, str) else i.hex, rev) for i, rev, seq in pushed]
     if params:
         conn.exec_driver_sql(
             f"UPDATE {table.name} SET dirty = 0, seq = ? WHERE id = ? AND revision = ?",

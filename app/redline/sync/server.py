@@ -28,7 +28,8 @@ from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
 
-SERVER_OBJECTS_VERSION = 1
+# 2: shared_audit_event (schema 0004) is local only.
+SERVER_OBJECTS_VERSION = 2
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -47,7 +48,13 @@ SEQ_TABLES = (
     "audit_event",
 )
 # Local-only tables: nobody but the owner touches them on the shared database.
-LOCAL_ONLY_TABLES = ("import_problem", "source_mapping", "review_draft", "sync_state")
+LOCAL_ONLY_TABLES = (
+    "import_problem",
+    "source_mapping",
+    "review_draft",
+    "sync_state",
+    "shared_audit_event",
+)
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

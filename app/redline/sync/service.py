@@ -16,9 +16,16 @@ One sync = push, then pull:
 
 What is pushed: reviews and their history, batches with their samples, prompts, prompt
 versions and proposals, written by this login (policies and experiments too for a
-lead). Demo data (`redline demo`: the demo-production batch, reviews made by the demo)
-is never pushed unless `include_demo` is asked for, so a store that was used to try
-Redline can join a team database without polluting it.
+lead). Demo data (`redline demo`: the demo-production batch, reviews made by the demo,
+and its catalog, see redline.sync.demo_rows) is never pushed unless `include_demo` is
+asked for, so a store that was used to try Redline can join a team database without
+polluting it. A local prompt, version, policy or experiment whose name a different
+shared row has is renamed before push or pull (redline.sync.names); the report lists it.
+
+What is pulled besides the shared tables: the server's audit events, into the local
+read-only copy `shared_audit_event` (redline.prompts.audit explains the two chains).
+Rows are sent with COPY into a temporary table and one INSERT ... SELECT per chunk
+(redline.sync.upload).
 """
 
 from __future__ import annotations
@@ -34,16 +41,16 @@ from sqlalchemy import (
     Engine,
     Integer,
     Table,
+    Text,
     and_,
+    cast,
     func,
     literal_column,
     select,
     text,
     true,
-    type_coerce,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
-from sqlalchemy.types import NullType
 
 from redline.demo import DEMO_DEVICE, DEMO_SOURCE
 from redline.errors import RedlineError
@@ -77,6 +84,7 @@ VERSION = _table(models.PromptVersion)
 POLICY = _table(models.Policy)
 PROPOSAL = _table(models.ThresholdProposal)
 EXPERIMENT = _table(models.Experiment)
+AUDIT = _table(models.AuditEvent)  # on the server: its audit chain
 
 # Pull order: what is referred to before what refers to it.
 PULL_TABLES: tuple[Table, ...] = (
@@ -89,7 +97,23 @@ PULL_TABLES: tuple[Table, ...] = (
     EXPERIMENT,
     REVIEW,
     HISTORY,
+    AUDIT,
 )
+
+
+def _pull_query(table: Table) -> Any:
+    """What to read from a shared table; audit events with their JSON as the server's
+    text, which their hash covers (redline.prompts.audit.shared_event_hash)."""
+    if table is not AUDIT:
+        return select(table)
+    columns = [c for c in AUDIT.c if c.name not in ("before", "after")]
+    return select(
+        *columns,
+        AUDIT.c.before,
+        AUDIT.c.after,
+        cast(AUDIT.c.before, Text).label("before_text"),
+        cast(AUDIT.c.after, Text).label("after_text"),
+    )
 
 
 @dataclass(frozen=True)
@@ -259,6 +283,10 @@ def _execute_push(
     return push_typed(shared, table, payload, insert_only=table in (HISTORY, SAMPLE))
 
 
+def _hex(row_id: uuid.UUID | str) -> str:
+    return row_id if isinstance(row_id, str) else row_id.hex
+
+
 def _is_disconnect(exc: DBAPIError) -> bool:
     return bool(exc.connection_invalidated)
 
@@ -327,26 +355,18 @@ class _Run:
                 self._push_batch(batch)
                 self._advance(1, "pushing batches")
             return
-        # The ids first, then the rows by id: paging with `id > last` made SQLite sort
-        # every pending row again for each chunk.
-        id_column = type_coerce(table.c.id, NullType())
-        with self.store.connect() as conn:
-            pending = list(
-                conn.execute(
-                    select(id_column).where(table.c.dirty.is_(True), cond).order_by(table.c.id)
-                )
-                .scalars()
-                .all()
-            )
-        for start in range(0, len(pending), PUSH_CHUNK):
-            check(self.progress)
-            chunk = pending[start : start + PUSH_CHUNK]
-            query = select(*raw_columns(table)).where(id_column.in_(chunk), table.c.dirty.is_(True))
-            with self.store.connect() as conn:
-                rows = [tuple(r) for r in conn.execute(query).all()]
-            if rows:
+        # One query read in chunks while they are pushed (SQLite reads lazily; in WAL
+        # mode the marks written meanwhile do not wait for it). Paging with `id > last`
+        # made SQLite sort every pending row again for each chunk.
+        query = (
+            select(*raw_columns(table)).where(table.c.dirty.is_(True), cond).order_by(table.c.id)
+        )
+        with self.store.connect() as reader:
+            pending = reader.execute(query)
+            while rows := [tuple(r) for r in pending.fetchmany(PUSH_CHUNK)]:
+                check(self.progress)
                 self._push_rows(table, rows)
-            self._advance(len(chunk), f"pushing {table.name.replace('_', ' ')}")
+                self._advance(len(rows), f"pushing {table.name.replace('_', ' ')}")
 
     def _rename_before_push(self, table: Table, cond: Any) -> None:
         """Rows never pushed whose name a different shared row has are renamed first
@@ -378,6 +398,7 @@ class _Run:
         the server's winner)."""
         step = self.ctx.step
         at = _columns(table).index("id")
+        applied: list[tuple[uuid.UUID, int, int]] | list[tuple[str, int, int]]
         try:
             with self.shared.begin() as shared:
                 applied = push_raw(shared, table, rows, insert_only=table is HISTORY)
@@ -387,7 +408,7 @@ class _Run:
                 raise
             applied = self._push_one_by_one(table, [uuid.UUID(hex=r[at]) for r in rows])
         step(f"push:{table.name}:after-server-commit")
-        taken = {i.hex for i, _, _ in applied}
+        taken = {_hex(i) for i, _, _ in applied}
         not_taken = [uuid.UUID(hex=r[at]) for r in rows if r[at] not in taken]
         with self.shared.connect() as shared:
             winners = _server_rows(shared, table, not_taken)
@@ -456,7 +477,7 @@ class _Run:
             if not rows:
                 break
             with self.shared.begin() as shared:
-                taken = {i.hex for i, _, _ in push_raw(shared, SAMPLE, rows, insert_only=True)}
+                taken = {i for i, _, _ in push_raw(shared, SAMPLE, rows, insert_only=True)}
                 step("push:sample:before-server-commit")
             step("push:sample:after-server-commit")
             at = _columns(SAMPLE).index("id")
@@ -549,7 +570,7 @@ class _Run:
                 rows = [
                     dict(r)
                     for r in shared.execute(
-                        select(table)
+                        _pull_query(table)
                         .where(table.c.seq > cursor, table.c.seq <= high)
                         .order_by(table.c.seq)
                         .limit(PULL_PAGE)
@@ -564,6 +585,8 @@ class _Run:
                     self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
                 elif table is HISTORY:
                     local.apply_history(conn, rows)
+                elif table is AUDIT:
+                    local.apply_audit_events(conn, rows)
                 else:
                     self.report.renamed += resolve_clashes(conn, table, rows)
                     local.apply_rows(conn, table, rows)

@@ -23,7 +23,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Column, Connection, MetaData, Table, and_, or_, select, type_coerce
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    and_,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
@@ -74,7 +84,9 @@ def _staged(shared: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> 
         ) from None
 
 
-def _with_conflict_rule(stmt: Any, table: Table, *, insert_only: bool) -> Any:
+def _with_conflict_rule(
+    stmt: Any, table: Table, *, insert_only: bool, hex_ids: bool = False
+) -> Any:
     if insert_only:
         stmt = stmt.on_conflict_do_nothing()
     else:
@@ -88,14 +100,18 @@ def _with_conflict_rule(stmt: Any, table: Table, *, insert_only: bool) -> Any:
             set_={n: incoming[n] for n in push_columns(table) if n != "id"},
             where=newer,
         )
-    return stmt.returning(table.c.id, table.c.revision, table.c.seq)
+    # hex_ids: the id as the local store keeps it (no UUID objects for a large chunk).
+    returned_id = (
+        literal_column(f"replace({table.name}.id::text, '-', '')") if hex_ids else table.c.id
+    )
+    return stmt.returning(returned_id, table.c.revision, table.c.seq)
 
 
 def push_raw(
     shared: Connection, table: Table, rows: Sequence[Sequence[Any]], *, insert_only: bool
-) -> list[tuple[uuid.UUID, int, int]]:
-    """Send rows read with `raw_columns`; return (id, revision, seq) of those the server
-    took.
+) -> list[tuple[str, int, int]]:
+    """Send rows read with `raw_columns`; return (id as 32 hex digits, revision, seq) of
+    those the server took.
 
     `insert_only`: rows that never change once written (samples, review history) are
     inserted when missing and otherwise left alone. Else an existing row is replaced only
@@ -120,7 +136,7 @@ def _insert_from_staged_sql(table: Table, insert_only: bool) -> str:
     stmt = postgresql.insert(table).from_select(
         names, select(*(staged.c[n] for n in names)), include_defaults=False
     )
-    compiled = _with_conflict_rule(stmt, table, insert_only=insert_only).compile(
+    compiled = _with_conflict_rule(stmt, table, insert_only=insert_only, hex_ids=True).compile(
         dialect=postgresql.dialect()  # type: ignore[no-untyped-call]
     )
     assert not compiled.params, "the statement must carry no parameters"

@@ -631,7 +631,7 @@ class CatalogPage(QWidget):
             new = (e.after or {}).get("status")
             change = f"{old} → {new}" if old and new and old != new else str(new or "")
             cells = [
-                str(e.position),
+                e.ref,
                 e.occurred_at.strftime("%Y-%m-%d %H:%M"),
                 e.actor,
                 e.action,

@@ -2,10 +2,12 @@
 with adjudication, and the weekly report.
 
 Numbers come from `redline.quality.overview.quality_overview` in a background task
-(latest wins), the same call `redline agreement` / `redline patterns` and the report
-make. Activating a pattern (double-click or Enter, or "Open in queue") opens its bad
-samples in the review queue. Adjudicating writes through the write pool and announces
-the change, so the queue and this page refresh.
+(latest wins, with progress and Cancel), the same call `redline agreement` /
+`redline patterns` and the report make. Activating a pattern (double-click or Enter,
+or "Open in queue") opens its bad samples in the review queue; the patterns can be
+narrowed to one dimension. Everyone sees the disagreements side by side; only a lead
+is offered the adjudication form (`redline.quality.rules`), which writes through the
+write pool and announces the change, so the queue and this page refresh.
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ from PySide6.QtWidgets import (
 )
 
 from redline.analytics.patterns import Pattern
+from redline.errors import RedlineError
+from redline.prompts.rules import Role, parse_role
 from redline.quality.data import TimeRange
 from redline.quality.disagreements import Adjudication, Disagreement, adjudicate, disagreements
 from redline.quality.overview import QualityOverview, quality_overview
 from redline.quality.report import WeeklyReport, write_weekly_report
+from redline.quality.rules import adjudication_refusal
 from redline.review.types import Changes, Verdict
 from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.quality.report_dialog import ReportRangeDialog, last_days
 from redline.ui.tasks import Task
 from redline.ui.workspaces import WorkspaceContext
 
@@ -52,10 +58,46 @@ __all__ = ["QualityPage"]
 
 RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("All time", None))
 REVIEW_FIELDS = ("verdict", "rating", "categories", "note", "correction", "when")
+ALL_DIMENSIONS = "All dimensions"
 
 
 def _f(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def _p(value: float) -> str:
+    if math.isnan(value):
+        return ""
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _points(value: float, low: float, high: float) -> str:
+    """A difference of two rates in percentage points, with its interval."""
+    if math.isnan(value):
+        return "n/a"
+    return f"{100 * value:+.1f} pts ({100 * low:+.1f} to {100 * high:+.1f})"
+
+
+def signals_sentence(overview: QualityOverview) -> str:
+    """Which implicit signal tells the most about a bad verdict, in words."""
+    usable = [
+        s
+        for s in overview.signals
+        if s.present and s.bad_with.defined and s.bad_without.defined and s.p_value < 0.05
+    ]
+    if not overview.signals:
+        return "No implicit signals were recorded on the reviewed samples."
+    if not usable:
+        return (
+            "No implicit signal goes with a different bad rate here (p < 0.05): none is a "
+            "better guide for sampling than chance."
+        )
+    best = max(usable, key=lambda s: abs(s.difference))
+    return (
+        f"Strongest: where '{best.signal}' fired, {100 * best.bad_with.value:.0f} % were judged "
+        f"bad, against {100 * best.bad_without.value:.0f} % where it did not; sampling on it "
+        f"would catch {100 * best.recall.value:.0f} % of the bad samples."
+    )
 
 
 def _table(name: str, headers: Sequence[str]) -> QTableWidget:
@@ -86,6 +128,7 @@ class QualityPage(QWidget):
 
     Attributes:
         overview: the numbers shown (None before the first arrive).
+        shown_patterns: the patterns in the table (after the dimension filter).
         items: the disagreements listed.
         last_report: the last weekly report written from here.
     """
@@ -94,8 +137,10 @@ class QualityPage(QWidget):
         super().__init__(parent)
         self.context = context
         self.overview: QualityOverview | None = None
+        self.shown_patterns: list[Pattern] = []
         self.items: list[Disagreement] = []
         self.last_report: WeeklyReport | None = None
+        self._overview_task: Task | None = None
         self._report_task: Task | None = None
 
         # -- controls --
@@ -152,21 +197,49 @@ class QualityPage(QWidget):
         self.patterns_table.setToolTip("Double-click or Enter: open these bad samples in the queue")
         self.open_button = QPushButton("&Open in queue")
         self.open_button.setObjectName("patternOpen")
+        self.dimension_combo = QComboBox()
+        self.dimension_combo.setObjectName("patternDimension")
+        self.dimension_combo.addItem(ALL_DIMENSIONS, None)
         self.signals_table = _table(
             "signalsTable",
-            ("signal", "recorded", "fired", "bad when fired", "bad otherwise", "catches of bad"),
+            (
+                "signal",
+                "recorded",
+                "fired",
+                "bad when fired",
+                "bad otherwise",
+                "difference",
+                "p",
+                "catches of bad",
+            ),
+        )
+        self.signals_table.setToolTip(
+            "How often a sample was judged bad when the signal fired and when it did not, "
+            "and how many of the bad samples sampling on the signal would catch"
         )
         patterns = QWidget()
         layout = QVBoxLayout(patterns)
         self.patterns_summary = QLabel("")
         self.patterns_summary.setObjectName("patternsSummary")
         layout.addWidget(self.patterns_summary)
-        layout.addWidget(self.patterns_table, 3)
         row = QHBoxLayout()
+        dimension_label = QLabel("&Dimension")
+        dimension_label.setBuddy(self.dimension_combo)
+        row.addWidget(dimension_label)
+        row.addWidget(self.dimension_combo)
         row.addStretch(1)
         row.addWidget(self.open_button)
         layout.addLayout(row)
-        layout.addWidget(QLabel("Implicit signals against the reviewers' verdicts"))
+        layout.addWidget(self.patterns_table, 3)
+        layout.addWidget(
+            QLabel(
+                "Implicit signals (cheap, recorded in production) against the reviewers' verdicts"
+            )
+        )
+        self.signals_summary = QLabel("")
+        self.signals_summary.setObjectName("signalsSummary")
+        self.signals_summary.setWordWrap(True)
+        layout.addWidget(self.signals_summary)
         layout.addWidget(self.signals_table, 2)
 
         # -- disagreements --
@@ -193,16 +266,24 @@ class QualityPage(QWidget):
         self.adjudicate_button = QPushButton("Record &final verdict")
         self.adjudicate_button.setObjectName("adjudicateButton")
         self.adjudicate_button.setEnabled(False)
-        form = QFormLayout()
+        self.adjudication_form = QWidget()
+        self.adjudication_form.setObjectName("adjudicationForm")
+        form = QFormLayout(self.adjudication_form)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Final &verdict", self.verdict_combo)
         form.addRow("&Correction", self.correction_edit)
         form.addRow("N&ote", self.note_edit)
         form.addRow("", self.adjudicate_button)
+        # Shown instead of the form to whoever may not adjudicate (a reviewer).
+        self.lead_only_label = QLabel("")
+        self.lead_only_label.setObjectName("leadOnlyLabel")
+        self.lead_only_label.setWordWrap(True)
         detail = QWidget()
         layout = QVBoxLayout(detail)
         layout.addWidget(self.sample_view, 2)
         layout.addWidget(self.reviews_table, 2)
-        layout.addLayout(form)
+        layout.addWidget(self.adjudication_form)
+        layout.addWidget(self.lead_only_label)
         disputes = QSplitter(Qt.Orientation.Horizontal)
         disputes.addWidget(self.disagreement_list)
         disputes.addWidget(detail)
@@ -221,13 +302,15 @@ class QualityPage(QWidget):
         self.range_combo.currentIndexChanged.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.report_button.clicked.connect(self.ask_weekly_report)
-        self.cancel_button.clicked.connect(self.cancel_report)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.dimension_combo.currentIndexChanged.connect(lambda _i: self._show_patterns())
         self.patterns_table.itemActivated.connect(lambda _item: self.open_pattern())
         self.patterns_table.cellDoubleClicked.connect(lambda _r, _c: self.open_pattern())
         self.open_button.clicked.connect(self.open_pattern)
         self.disagreement_list.itemSelectionChanged.connect(self._show_disagreement)
         self.adjudicate_button.clicked.connect(self.record_adjudication)
         context.hub.changed.connect(self._on_changes)
+        self._apply_role()
         self.refresh()
 
     # ------------------------------------------------------------------ loading
@@ -242,7 +325,7 @@ class QualityPage(QWidget):
     def refresh(self) -> None:
         """Recompute agreement and patterns and reload the disagreements (in the background)."""
         self.status_label.setText("Measuring…")
-        self.context.runner.submit(
+        self._overview_task = self.context.runner.submit(
             quality_overview,
             self.context.engine,
             self.period(),
@@ -250,11 +333,15 @@ class QualityPage(QWidget):
             pass_progress=True,
             connect=self._connect_overview,
         )
+        self._show_busy()
         self.reload_disagreements()
 
     def _connect_overview(self, task: Task) -> None:
+        task.signals.progress.connect(self._on_progress)
         task.signals.succeeded.connect(self._on_overview)
         task.signals.failed.connect(self._on_failed)
+        task.signals.cancelled.connect(lambda: self.status_label.setText("Cancelled"))
+        task.signals.finished.connect(lambda: self._task_done(task))
 
     def reload_disagreements(self) -> None:
         def connect(task: Task) -> None:
@@ -269,6 +356,34 @@ class QualityPage(QWidget):
         self.status_label.setText("")
         ErrorDialog.ask(self, exc, title="Quality")
 
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        self.progress_bar.setRange(0, max(total, 0))
+        self.progress_bar.setValue(done)
+        self.status_label.setText(text)
+
+    def _show_busy(self) -> None:
+        """Progress and Cancel stay up while an overview or a report is computing."""
+        busy = self._overview_task is not None or self._report_task is not None
+        if busy and not self.progress_bar.isVisible():
+            self.progress_bar.setRange(0, 0)
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.report_button.setEnabled(self._report_task is None)
+
+    def _task_done(self, task: Task) -> None:
+        if task is self._overview_task:
+            self._overview_task = None
+        if task is self._report_task:
+            self._report_task = None
+        self._show_busy()
+
+    @Slot()
+    def cancel(self) -> None:
+        """Cancel what is computing (the overview and the report)."""
+        for task in (self._overview_task, self._report_task):
+            if task is not None:
+                task.cancel()
+
     def _on_changes(self, changes: Changes) -> None:
         if changes.reviews or changes.samples:
             self.refresh()
@@ -277,6 +392,12 @@ class QualityPage(QWidget):
 
     def _on_overview(self, overview: QualityOverview) -> None:
         self.overview = overview
+        self._fill_agreement(overview)
+        self._fill_dimensions(overview)
+        self._show_patterns()
+        self._fill_signals(overview)
+
+    def _fill_agreement(self, overview: QualityOverview) -> None:
         a = overview.agreement
         self.status_label.setText(
             f"{overview.reviews:,} reviews, {overview.judged:,} samples judged, "
@@ -323,8 +444,30 @@ class QualityPage(QWidget):
             ],
             numeric=(1, 2, 4, 5, 6),
         )
+
+    def _fill_dimensions(self, overview: QualityOverview) -> None:
+        """Offer the dimensions of this overview, keeping the chosen one if it is still there."""
+        chosen = self.dimension_combo.currentData()
+        self.dimension_combo.blockSignals(True)
+        self.dimension_combo.clear()
+        self.dimension_combo.addItem(ALL_DIMENSIONS, None)
+        for dimension in overview.dimensions:
+            self.dimension_combo.addItem(dimension, dimension)
+        self.dimension_combo.setCurrentIndex(max(self.dimension_combo.findData(chosen), 0))
+        self.dimension_combo.blockSignals(False)
+
+    def _show_patterns(self) -> None:
+        """Fill the patterns table with the patterns of the chosen dimension (or all)."""
+        overview = self.overview
+        if overview is None:
+            return
+        dimension = self.dimension_combo.currentData()
+        self.shown_patterns = [
+            p for p in overview.patterns if dimension is None or p.dimension == dimension
+        ]
+        which = "each value" if dimension is None else f"each {dimension}"
         self.patterns_summary.setText(
-            f"Among {overview.bad:,} samples judged bad (of {overview.judged:,}): each value's "
+            f"Among {overview.bad:,} samples judged bad (of {overview.judged:,}): {which}'s "
             "share of bad reviews against its share of all reviewed samples, ranked by the "
             "difference. Double-click a row to open its bad samples in the queue."
         )
@@ -339,10 +482,13 @@ class QualityPage(QWidget):
                     "< 0.001" if p.p_value < 0.001 else f"{p.p_value:.3f}",
                     f"{len(p.sample_ids):,}",
                 )
-                for p in overview.patterns
+                for p in self.shown_patterns
             ],
             numeric=(2, 4, 5),
         )
+
+    def _fill_signals(self, overview: QualityOverview) -> None:
+        self.signals_summary.setText(signals_sentence(overview))
         _fill(
             self.signals_table,
             [
@@ -352,18 +498,20 @@ class QualityPage(QWidget):
                     f"{s.present:,}",
                     s.bad_with.percent(),
                     s.bad_without.percent(),
+                    _points(s.difference, s.difference_low, s.difference_high),
+                    _p(s.p_value),
                     s.recall.percent(),
                 )
                 for s in overview.signals
             ],
-            numeric=(1, 2),
+            numeric=(1, 2, 6),
         )
 
     def selected_pattern(self) -> Pattern | None:
         row = self.patterns_table.currentRow()
-        if self.overview is None or not 0 <= row < len(self.overview.patterns):
+        if not 0 <= row < len(self.shown_patterns):
             return None
-        return self.overview.patterns[row]
+        return self.shown_patterns[row]
 
     @Slot()
     def open_pattern(self) -> None:
@@ -400,6 +548,23 @@ class QualityPage(QWidget):
         self._show_disagreement()
         self.tabs.setTabText(2, f"Disagreements ({len(items)})" if items else "Disagreements")
 
+    def role(self) -> Role:
+        """The settings' role; an unknown one counts as a reviewer (as in the catalog)."""
+        try:
+            return parse_role(self.context.settings.role)
+        except RedlineError:
+            return Role.REVIEWER
+
+    def _apply_role(self) -> str:
+        """Offer the adjudication form only to who may adjudicate; returns why not ('')."""
+        refusal = adjudication_refusal(actor=self.context.settings.reviewer, role=self.role())
+        self.adjudication_form.setVisible(not refusal)
+        self.lead_only_label.setVisible(bool(refusal))
+        self.lead_only_label.setText(
+            f"Only a lead records the final verdict: {refusal}." if refusal else ""
+        )
+        return refusal
+
     def selected_disagreement(self) -> Disagreement | None:
         rows = self.disagreement_list.selectionModel().selectedRows()
         if not rows or not 0 <= rows[0].row() < len(self.items):
@@ -408,7 +573,8 @@ class QualityPage(QWidget):
 
     def _show_disagreement(self) -> None:
         item = self.selected_disagreement()
-        self.adjudicate_button.setEnabled(item is not None)
+        allowed = not self._apply_role()
+        self.adjudicate_button.setEnabled(item is not None and allowed)
         if item is None:
             self.sample_view.clear()
             self.reviews_table.setColumnCount(0)
@@ -443,7 +609,7 @@ class QualityPage(QWidget):
     def record_adjudication(self) -> None:
         """Record the lead's final verdict and correction on the selected sample."""
         item = self.selected_disagreement()
-        if item is None:
+        if item is None or self._apply_role():
             return
         decision = Adjudication(
             sample_id=item.sample_id,
@@ -470,12 +636,18 @@ class QualityPage(QWidget):
             self.context.engine,
             decision,
             lead=self.context.settings.reviewer,
+            role=self.role(),
             device=self.context.settings.device,
             write=True,
             connect=connect,
         )
 
     # ------------------------------------------------------------------ weekly report
+
+    @staticmethod
+    def ask_report_range(parent: QWidget) -> TimeRange | None:
+        """Which days the report covers (a small dialog; tests replace this)."""
+        return ReportRangeDialog.ask(parent)
 
     @staticmethod
     def ask_report_path(parent: QWidget) -> Path | None:
@@ -488,52 +660,41 @@ class QualityPage(QWidget):
 
     @Slot()
     def ask_weekly_report(self) -> None:
+        period = self.ask_report_range(self)
+        if period is None:
+            return
         path = self.ask_report_path(self)
         if path is not None:
-            self.write_weekly_report(path)
+            self.write_weekly_report(path, period)
 
-    def write_weekly_report(self, path: Path, *, days: int = 7) -> Task:
-        """Write the report for the last `days` days to `path` in the background."""
-        since = datetime.now(UTC) - timedelta(days=days)
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.show()
-        self.cancel_button.show()
-        self.report_button.setEnabled(False)
+    def write_weekly_report(self, path: Path, period: TimeRange | None = None) -> Task:
+        """Write the report for `period` (default: the last seven days) to `path` in the
+        background."""
+        period = period or last_days()
+        since = period.since or last_days().since
+        assert since is not None  # last_days always has both ends
+        self.status_label.setText("Writing the report…")
 
         def connect(task: Task) -> None:
-            task.signals.progress.connect(self._on_report_progress)
+            task.signals.progress.connect(self._on_progress)
             task.signals.succeeded.connect(lambda report: self._on_report(report, path))
             task.signals.failed.connect(self._on_failed)
             task.signals.cancelled.connect(lambda: self.status_label.setText("Report cancelled"))
-            task.signals.finished.connect(self._report_done)
+            task.signals.finished.connect(lambda: self._task_done(task))
 
         self._report_task = self.context.runner.submit(
             write_weekly_report,
             self.context.engine,
             path,
             since=since,
+            until=period.until,
             key="quality-report",
             pass_progress=True,
             connect=connect,
         )
+        self._show_busy()
         return self._report_task
-
-    def _on_report_progress(self, done: int, total: int, text: str) -> None:
-        self.progress_bar.setRange(0, max(total, 0))
-        self.progress_bar.setValue(done)
-        self.status_label.setText(text)
 
     def _on_report(self, report: WeeklyReport, path: Path) -> None:
         self.last_report = report
-        self.status_label.setText(f"Report written to {path}")
-
-    def _report_done(self) -> None:
-        self._report_task = None
-        self.progress_bar.hide()
-        self.cancel_button.hide()
-        self.report_button.setEnabled(True)
-
-    @Slot()
-    def cancel_report(self) -> None:
-        if self._report_task is not None:
-            self._report_task.cancel()
+        self.status_label.setText(f"Report for {report.period.label()} written to {path}")

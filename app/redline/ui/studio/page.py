@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
+from redline.analytics.drift_report import DriftFinding
 from redline.analytics.stats import Rate
 from redline.analytics.threshold import (
     Cell,
@@ -385,7 +386,7 @@ class StudioPage(QWidget):
             self.drift_checked.emit(message)
 
         def found(finding: object) -> None:
-            show("" if finding is None else f"⚠ Drift: {getattr(finding, 'message', '')}")
+            show(f"⚠ Drift: {finding.message}" if isinstance(finding, DriftFinding) else "")
 
         def failed(exc: object) -> None:
             # Not worth a dialog on every policy switch, but never silent.
