@@ -3,6 +3,7 @@
 #   make run    system packages for Qt + venv, then the app (on demo data when empty)
 #   make test   system packages for the suite + venv, then lint and the whole test suite
 #   make lint   ruff check, ruff format --check, mypy
+#   make package   the one-folder bundle dist/redline/ (PyInstaller), smoke-tested
 #   make venv   only the virtualenv (.venv), re-installed when pyproject.toml changes
 #   make deps-report   which system packages `run` and `test` need and which are missing
 #
@@ -91,7 +92,7 @@ endef
 
 .PHONY: help
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
 
 .PHONY: system-run-deps system-test-deps system-python-deps
 system-run-deps:
@@ -130,8 +131,25 @@ lint: venv
 	  echo "+ $(VENV)/bin/$$cmd"; $(VENV)/bin/$$cmd || { rc=1; echo "FAILED: $$cmd"; }; \
 	done; exit $$rc
 
+# The bundle: PyInstaller (the `package` extra) in the venv, then the smoke test
+# (`--version`, an offscreen start on a fresh store with the demo; see packaging/).
+PACKAGE_STAMP := $(VENV)/.redline-package-tools
+PACKAGE_DIST ?= dist
+PACKAGE_WORK ?= build/pyinstaller
+$(PACKAGE_STAMP): pyproject.toml $(VENV_STAMP)
+	"$(VENV_PY)" -m pip install --disable-pip-version-check -e '.[test,dev,package]'
+	touch $@
+
+.PHONY: package
+package: $(PACKAGE_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath "$(PACKAGE_DIST)" \
+	  --workpath "$(PACKAGE_WORK)" packaging/redline.spec
+	packaging/smoke_test.sh "$(PACKAGE_DIST)/redline/redline"
+
 .PHONY: test
 # The tests run even when lint fails (and the other way round); either failing fails.
+# Then the bundle is built in a temporary directory and smoke-tested (CI checks the
+# installer too); SKIP_BUNDLE=1 leaves it out of a local run.
 # dbus-run-session gives a private session bus: the Secret Service tests start
 # gnome-keyring on it, and it goes away with the run (never the desktop's own keyring).
 test: system-test-deps venv
@@ -140,9 +158,16 @@ test: system-test-deps venv
 	echo "+ QT_QPA_PLATFORM=offscreen dbus-run-session -- $(VENV_PY) -m pytest $(PYTEST_ARGS)"; \
 	QT_QPA_PLATFORM=offscreen dbus-run-session -- "$(VENV_PY)" -m pytest $(PYTEST_ARGS) \
 	  || tests=$$?; \
+	bundle=0; bundle_text="built and smoke-tested"; \
+	if [[ -n "$(SKIP_BUNDLE)" ]]; then bundle_text="skipped (SKIP_BUNDLE)"; else \
+	  tmp=$$(mktemp -d); \
+	  $(MAKE) package PACKAGE_DIST="$$tmp/dist" PACKAGE_WORK="$$tmp/work" || bundle=$$?; \
+	  rm -rf "$$tmp"; \
+	  ((bundle)) && bundle_text=FAILED; fi; \
 	echo "make test: lint $$( ((lint)) && echo FAILED || echo passed)," \
-	     "tests $$( ((tests)) && echo "FAILED (pytest exit $$tests)" || echo passed)"; \
-	(( lint == 0 && tests == 0 ))
+	     "tests $$( ((tests)) && echo "FAILED (pytest exit $$tests)" || echo passed)," \
+	     "bundle $$bundle_text"; \
+	(( lint == 0 && tests == 0 && bundle == 0 ))
 
 .PHONY: run
 run: system-run-deps venv

@@ -9,9 +9,19 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from redline.demo import DEMO_SOURCE, create_demo, demo_file_path
+from redline.errors import RedlineError
 from redline.progress import Cancelled, CancelToken
 from redline.store.local import open_local_store
-from redline.store.models import Batch, Experiment, Policy, Prompt, PromptVersion, Review, Sample
+from redline.store.models import (
+    Batch,
+    Experiment,
+    Policy,
+    Prompt,
+    PromptVersion,
+    Review,
+    Sample,
+    SyncState,
+)
 from redline.store.queries import store_stats
 from redline.store.session import session_scope
 
@@ -200,3 +210,25 @@ def test_cancelled_demo_completes_when_run_again(engine: Engine, tmp_path: Path)
     with session_scope(engine) as session:
         sources = set(session.scalars(select(Sample.source).distinct()))
     assert sources == {DEMO_SOURCE}
+
+
+def test_demo_refuses_a_store_that_syncs_with_a_team_database(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The team's own "support-assistant", pulled from the shared database (it has a seq).
+    with session_scope(engine) as session:
+        session.add(Prompt(name="support-assistant", owner="lead", purpose="the real one", seq=5))
+    with pytest.raises(RedlineError) as refused:
+        create_demo(engine, count=50, seed=1, work_dir=tmp_path)
+    assert "prompt rows from a team database" in str(refused.value)
+    assert "a store of its own" in refused.value.hint
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(PromptVersion)) == 0
+        assert session.scalar(select(func.count()).select_from(Sample)) == 0
+
+
+def test_demo_refuses_a_store_with_a_pull_cursor(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine) as session:
+        session.add(SyncState(profile="team", table_name="prompt", cursor=0))
+    with pytest.raises(RedlineError, match="profile 'team'"):
+        create_demo(engine, count=50, seed=1, work_dir=tmp_path)

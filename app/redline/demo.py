@@ -12,6 +12,12 @@ production score, its implicit signals and the teammates' verdicts, the way real
 traffic does: scores overlap, signals are noisy, reviewers sometimes disagree.
 Everything is deterministic for a seed, and record i does not depend on the count, so a
 bigger demo extends a smaller one. Running the demo again adds nothing.
+
+The demo refuses a store that has synced with a team database: it finds its prompts,
+experiment and policy by name, so in such a store it would add its versions under the
+team's own "support-assistant" (and a lead's next sync would push them). A store that
+tried the demo first and joined a team later is fine: sync renames the demo's rows
+"<name>.demo" and never pushes them (redline.sync.demo_rows).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from sqlalchemy import Engine, func, insert, select
 from redline.errors import RedlineError
 from redline.ingest.service import import_file
 from redline.progress import NO_PROGRESS, Progress, check
-from redline.store.base import uuid7
+from redline.store.base import Base, uuid7
 from redline.store.models import (
     Batch,
     BatchStatus,
@@ -41,6 +47,7 @@ from redline.store.models import (
     PromptVersion,
     Review,
     Sample,
+    SyncState,
 )
 from redline.store.session import session_scope
 
@@ -1602,6 +1609,23 @@ def demo_file_path(work_dir: Path, *, count: int, seed: int) -> Path:
     return work_dir / f"redline-demo-seed{seed}-{count}.jsonl"
 
 
+def shared_database_refusal(engine: Engine) -> str:
+    """Why the demo must not run in this store ('' when it may): it has synced with a
+    team database (a pull cursor, or any row the server numbered)."""
+    with session_scope(engine) as session:
+        profile = session.scalars(select(SyncState.profile).limit(1)).first()
+        if profile is not None:
+            return f"this store syncs with the team database of profile {profile!r}"
+        for table in Base.metadata.sorted_tables:
+            if "seq" in table.c and table.name != "shared_audit_event":
+                shared = session.execute(
+                    select(table.c.id).where(table.c.seq.is_not(None)).limit(1)
+                ).first()
+                if shared is not None:
+                    return f"this store holds {table.name} rows from a team database"
+    return ""
+
+
 def create_demo(
     engine: Engine,
     *,
@@ -1622,11 +1646,19 @@ def create_demo(
             committed (running the demo again completes it).
 
     Raises:
-        RedlineError: the file cannot be written or imported.
+        RedlineError: the file cannot be written or imported, or the store has synced
+            with a team database (see the module docstring).
         Cancelled: the user cancelled.
     """
     if count <= 0:
         raise RedlineError(f"the demo needs at least one record (got {count})")
+    refusal = shared_database_refusal(engine)
+    if refusal:
+        raise RedlineError(
+            f"the demo was not added: {refusal}, and its prompts would mix with the team's",
+            where=str(engine.url.database or engine.url),
+            hint="try the demo in a store of its own: `redline --store demo.db demo`",
+        )
     anchor = _anchor()
     records = list(_Generator(seed, anchor).records(count))
     path = demo_file_path(work_dir, count=count, seed=seed)

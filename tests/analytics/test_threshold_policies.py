@@ -107,6 +107,47 @@ def test_a_score_from_a_segment_field(engine: Engine) -> None:
     assert data.samples.without_score == 5
 
 
+def test_a_policy_names_its_own_target_and_prompts(engine: Engine) -> None:
+    _store(engine)
+    # "review" says neither good nor bad and no sample records it: both set explicitly.
+    policy = create_policy(
+        engine,
+        PolicyDraft(name="summaries", threshold=0.5, action="review", target_verdict="Bad",
+                    prompt_names=("summarizer", " ")),
+        created_by="carol",
+    )  # fmt: skip
+    assert (policy.target_verdict, policy.prompt_names) == ("bad", ("summarizer",))
+    assert policy.target() == "bad"
+    data = load_policy_data(engine, policy)
+    assert data.prompts == ("summarizer",)
+    assert data.samples.scores.tolist() == [0.95]
+    assert data.samples.labels.tolist() == [BAD]
+    # Left empty, both are inferred as before: from the action and the samples' decisions.
+    inferred = find_policy(engine, "auto-send")
+    assert (inferred.target_verdict, inferred.prompt_names, inferred.target()) == (None, (), "good")
+    with pytest.raises(RedlineError, match="target verdict must be 'good' or 'bad'"):
+        create_policy(engine, PolicyDraft(name="p", threshold=0.5, target_verdict="ok"),
+                      created_by="x")  # fmt: skip
+
+
+def test_drift_watches_the_policy_scope(engine: Engine) -> None:
+    from redline.drift import queries
+    from redline.policies.scope import prompts_in_scope
+
+    _store(engine)
+    create_policy(
+        engine,
+        PolicyDraft(name="summaries", threshold=0.5, prompt_names=("summarizer",)),
+        created_by="carol",
+    )
+    row = queries.policy_row(engine, "summaries")
+    assert row is not None
+    assert prompts_in_scope(engine, row["action"], row["prompt_names"]) == ("summarizer",)
+    auto = queries.policy_row(engine, "auto-send")
+    assert auto is not None
+    assert prompts_in_scope(engine, auto["action"], auto["prompt_names"]) == ("support",)
+
+
 def test_policy_validation(engine: Engine) -> None:
     _store(engine)
     with pytest.raises(RedlineError, match="exists already"):
@@ -132,12 +173,23 @@ def test_export_and_import_round_trip(engine: Engine, tmp_path: Path) -> None:
     export_policies(engine, path)
     written = json.loads(path.read_text())
     assert written["policies"][0]["segment_thresholds"] == {"de": 0.5}
+    assert written["policies"][0]["target_verdict"] is None
+    assert written["policies"][0]["prompt_names"] == []
     written["policies"].append({"name": "block", "threshold": 0.2, "action": "block",
-                                "direction": "le"})  # fmt: skip
+                                "direction": "le", "target_verdict": "good",
+                                "prompt_names": ["support"]})  # fmt: skip
     path.write_text(json.dumps(written))
     created, skipped = import_policies(engine, path, created_by="ana")
     assert (created, skipped) == (["block"], ["auto-send"])
-    assert find_policy(engine, "block").direction == "le"
+    block = find_policy(engine, "block")
+    assert block.direction == "le"
+    assert (block.target(), block.prompt_names) == ("good", ("support",))
+    assert export_policies(engine)["policies"][1]["prompt_names"] == ["support"]
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps([{"name": "y", "threshold": 0.5, "prompt_names": "support"}]))
+    with pytest.raises(RedlineError, match="prompt_names must be a list") as info:
+        import_policies(engine, odd, created_by="ana")
+    assert "policy 1" in info.value.where
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"name": "x", "threshold": "high"}]))
     with pytest.raises(RedlineError, match="must be a number") as info:

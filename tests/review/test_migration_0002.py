@@ -13,21 +13,23 @@ from sqlalchemy import Engine, inspect, text
 
 from redline.review import queue
 from redline.review.types import QueueFilter, QueueSort
-from redline.store import models  # noqa: F401  (registers every table)
+from redline.store import models  # registers every table
 from redline.store.base import Base
 from redline.store.migrate import alembic_config, current_revision, head_revision
 
 MakeSamples = Callable[..., list[uuid.UUID]]
 
-# The same rule as migrations/env.py: the SQLite search tables are not in the models.
+# The same rules as migrations/env.py: the SQLite search tables are not in the models,
+# and the local-only sample indexes are not on PostgreSQL (0005).
 SEARCH_TABLE_PREFIXES = ("sample_fts", "review_fts")
 
 
-def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES))
-
-
 def _diff(engine: Engine) -> list[Any]:
+    def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES):
+            return False
+        return models.compared_on(engine.dialect.name, type_, name)
+
     with engine.connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": _include}
@@ -46,7 +48,8 @@ def test_models_and_migrations_agree_on_postgresql(pg_engine: Engine) -> None:
     tables = set(inspect(pg_engine).get_table_names())
     assert not {t for t in tables if t.startswith(SEARCH_TABLE_PREFIXES)}
     indexes = {ix["name"] for ix in inspect(pg_engine).get_indexes("sample")}
-    assert "ix_sample_queue" in indexes and "ix_sample_captured_at" not in indexes
+    # The queue index serves only local stores: 0005 drops it on the shared database.
+    assert "ix_sample_queue" not in indexes and "ix_sample_captured_at" not in indexes
 
 
 def test_sqlite_has_the_search_tables(engine: Engine) -> None:

@@ -10,15 +10,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from redline.errors import RedlineError, SchemaTooNewError
 from redline.store import models
 from redline.store.base import Base
 from redline.store.local import open_local_store
-from redline.store.migrate import current_revision, head_revision, upgrade
+from redline.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from redline.store.session import session_scope
 
 FUTURE_REVISION = "9999_from_the_future"
@@ -44,7 +45,9 @@ def test_head_schema_matches_the_models(db_engine: Engine) -> None:
         def include_object(
             obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
         ) -> bool:
-            return not (type_ == "table" and name and name.startswith(raw_sql_prefixes))
+            if type_ == "table" and name and name.startswith(raw_sql_prefixes):
+                return False
+            return models.compared_on(conn.dialect.name, type_, name)
 
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_object": include_object}
@@ -207,3 +210,28 @@ def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def _sample_indexes(conn: Connection) -> set[str]:
+    return {str(ix["name"]) for ix in inspect(conn).get_indexes("sample")}
+
+
+def test_local_only_sample_indexes_exist_only_in_local_stores(db_engine: Engine) -> None:
+    """The shared database skips the review queue's indexes (every pushed sample paid for
+    them); 0005's downgrade puts them back and its upgrade drops them again."""
+    on_postgresql = db_engine.dialect.name == "postgresql"
+    with db_engine.connect() as conn:
+        indexes = _sample_indexes(conn)
+    assert "ix_sample_seq" in indexes  # pull reads by the change sequence
+    assert models.LOCAL_ONLY_INDEXES.isdisjoint(indexes) == on_postgresql
+    assert indexes >= models.LOCAL_ONLY_INDEXES or on_postgresql
+
+    config = alembic_config()
+    with db_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+        assert _sample_indexes(conn) >= models.LOCAL_ONLY_INDEXES
+        assert "target_verdict" not in {c["name"] for c in inspect(conn).get_columns("policy")}
+        command.upgrade(config, "head")
+    with db_engine.connect() as conn:
+        assert models.LOCAL_ONLY_INDEXES.isdisjoint(_sample_indexes(conn)) == on_postgresql

@@ -4,14 +4,22 @@ are renamed, nothing is lost, and the demo never reaches the server."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, select, text, update
 from tests.sync.conftest import Machine, MakeMachine, SharedDb
 
+from redline.cli import main
 from redline.demo import EXPERIMENT_NAME, POLICY_NAME, create_demo
-from redline.prompts.catalog import DraftSpec, create_draft, create_prompt
+from redline.prompts.catalog import PROMPT_NAME, DraftSpec, create_draft, create_prompt
+from redline.review.guidelines import load_guidelines
 from redline.store.base import uuid7
 from redline.store.models import Experiment, Policy, Prompt, PromptVersion
 from redline.store.session import session_scope
+from redline.sync.demo_rows import demo_condition
+from redline.sync.local import model_table
+from redline.sync.names import resolve_clashes
 from redline.sync.service import pending_counts
 
 
@@ -49,19 +57,19 @@ def test_a_demo_store_joins_a_team_database_with_the_same_names(
     report = new.sync()
 
     prompts = _local(new, Prompt)
-    # The shared rows keep their names; the demo's are renamed "(demo)", ours "(local)".
+    # The shared rows keep their names; the demo's are renamed ".demo", ours ".local".
     assert prompts["support-assistant"].purpose == "the real one"
-    assert prompts["support-assistant (demo)"].id == demo_prompt_id
+    assert prompts["support-assistant.demo"].id == demo_prompt_id
     assert prompts["triage"].purpose == "routes tickets"
-    mine = prompts["triage (local)"]
+    mine = prompts["triage.local"]
     assert mine.purpose.startswith("my own triage\n\nRenamed from “triage” when syncing")
     assert {"summarizer", "sql-helper"} <= set(prompts)  # no clash: untouched
     policies = _local(new, Policy)
     assert policies[POLICY_NAME].created_by != "carol (lead)"
-    assert policies[f"{POLICY_NAME} (demo)"].threshold == 0.7
-    assert f"{EXPERIMENT_NAME} (demo)" in _local(new, Experiment)
+    assert policies[f"{POLICY_NAME}.demo"].threshold == 0.7
+    assert f"{EXPERIMENT_NAME}.demo" in _local(new, Experiment)
     assert len(report.renamed) == 4
-    assert any("“triage” renamed “triage (local)”" in line for line in report.renamed)
+    assert any("“triage” renamed “triage.local”" in line for line in report.renamed)
     # The demo still works locally: its versions hang on the renamed demo prompt.
     with new.store.connect() as conn:
         versions = conn.execute(
@@ -70,7 +78,7 @@ def test_a_demo_store_joins_a_team_database_with_the_same_names(
     assert len(versions) >= 3
 
     # Our own prompt reached the server under its new name; no demo row did.
-    assert _server_names(shared_db, "prompt") == {"support-assistant", "triage", "triage (local)"}
+    assert _server_names(shared_db, "prompt") == {"support-assistant", "triage", "triage.local"}
     assert _server_names(shared_db, "policy") == {POLICY_NAME}
     assert _server_names(shared_db, "experiment") == {EXPERIMENT_NAME}
     assert pending_counts(new.store, new.profile, is_lead=True) == {}
@@ -91,10 +99,52 @@ def test_two_drafts_with_the_same_label_both_survive(
     ana.sync()
     report = ben.sync()
     assert report.renamed == [
-        "prompt version “v1” renamed “v1 (local)” (the shared database has another “v1”)"
+        "prompt version “v1” renamed “v1.local” (the shared database has another “v1”)"
     ]
     ana.sync()
     for machine in (ana, ben):
         with machine.store.connect() as conn:
             rows = set(conn.execute(select(PromptVersion.version, PromptVersion.template)))
-        assert rows == {("v1", "Route {ticket}"), ("v1 (local)", "Sort {ticket}")}
+        assert rows == {("v1", "Route {ticket}"), ("v1.local", "Sort {ticket}")}
+
+
+def test_renamed_names_follow_the_catalog_rule(
+    engine: Engine, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What sync renames can still be looked up, shown and given guidelines (SQLite)."""
+    create_demo(engine, count=20, seed=3, work_dir=tmp_path / "demo")
+    create_prompt(engine, "triage", actor="ana", purpose="my own triage")
+    prompt = model_table(Prompt)
+    team = [{"id": uuid7(), "name": name} for name in ("support-assistant", "triage")]
+    with engine.begin() as conn:
+        renamed = resolve_clashes(conn, prompt, team)
+        # A second clash on the renamed name numbers the next one.
+        conn.execute(insert(prompt).values(id=uuid7(), name="triage", owner="ana", revision=1))
+        renamed += resolve_clashes(conn, prompt, [team[1]])
+    assert [line.split("renamed ")[1].split(" (")[0] for line in renamed] == [
+        "“support-assistant.demo”",
+        "“triage.local”",
+        "“triage.local-2”",
+    ]
+    names = set(_local_names(engine))
+    assert {"support-assistant.demo", "triage.local", "triage.local-2"} <= names
+    assert all(PROMPT_NAME.fullmatch(name) for name in names)
+
+    assert main(["prompts", "show", "support-assistant.demo", "--store", str(store_path)]) == 0
+    assert "v3" in capsys.readouterr().out
+    assert load_guidelines(engine, "triage.local", "default").editable
+    # The demo rows are still demo rows, under the new suffix and the one earlier
+    # versions gave; the user's own renamed prompt is not.
+    with engine.begin() as conn:
+        conn.execute(
+            update(prompt)
+            .where(prompt.c.name == "support-assistant.demo")
+            .values(name="support-assistant (demo)")
+        )
+        demo = set(conn.execute(select(prompt.c.name).where(demo_condition(prompt))).scalars())
+    assert demo == {"support-assistant (demo)", "summarizer", "sql-helper"}
+
+
+def _local_names(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(Prompt.name)).scalars())

@@ -251,6 +251,12 @@ def test_the_policy_dialog_needs_a_name(qtbot: QtBot) -> None:
     dialog.segment_box.setCurrentText("plan")
     draft = dialog.draft()
     assert (draft.name, draft.direction, draft.segment_field) == ("escalate", "le", "plan")
+    # Left alone, target and prompts are inferred; set, they are the policy's own.
+    assert (draft.target_verdict, draft.prompt_names) == (None, ())
+    dialog.target_box.setCurrentIndex(1)
+    qtbot.keyClicks(dialog.prompts_edit, "support, summarizer")
+    draft = dialog.draft()
+    assert (draft.target_verdict, draft.prompt_names) == ("good", ("support", "summarizer"))
 
 
 def test_figures_export_to_png_and_svg(engine: Engine, make_page: Any, tmp_path: Any) -> None:

@@ -106,7 +106,6 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     from redline.analytics.threshold import (
         MIN_SEGMENT_REVIEWED,
         OperatingPoint,
-        action_target,
         build_curves,
         describe_change,
         proposal_evidence,
@@ -166,7 +165,7 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         weighted = samples.has_weights and not args.unweighted
         common = {
             "direction": policy.direction,
-            "target": action_target(policy.action),
+            "target": policy.target(),
             "threshold": policy.threshold,
             "segment_field": dimension,
             "segment_thresholds": policy.segment_thresholds,

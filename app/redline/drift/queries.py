@@ -154,20 +154,10 @@ def policy_row(engine: Engine, name: str) -> dict[str, Any] | None:
             "threshold": policy.threshold,
             "segment_field": policy.segment_field,
             "segment_thresholds": dict(policy.segment_thresholds or {}),
+            "prompt_names": list(policy.prompt_names or []),
         }
 
 
 def policy_names(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.scalars(select(Policy.name).order_by(Policy.name)))
-
-
-def prompts_deciding(engine: Engine, action: str) -> list[str]:
-    """Prompt names whose samples carry a decision: first those decided `action`."""
-    with engine.connect() as conn:
-        named = select(Sample.prompt_name).where(Sample.prompt_name.is_not(None)).distinct()
-        exact = [n for n in conn.scalars(named.where(Sample.decision == action)) if n]
-        if exact:
-            return sorted(exact)
-        decided = conn.scalars(named.where(Sample.decision.is_not(None)))
-        return sorted(n for n in decided if n)

@@ -34,6 +34,7 @@ from redline.analytics.drift_report import (
 )
 from redline.drift import queries
 from redline.errors import RedlineError
+from redline.policies.scope import prompts_in_scope
 from redline.progress import NO_PROGRESS, Progress, check
 
 __all__ = [
@@ -348,7 +349,8 @@ def policy_drift(
     until = until or datetime.now(UTC)
     since = since or until - timedelta(days=7)
     reference = reference or default_reference(since)
-    prompts = queries.prompts_deciding(engine, policy["action"])
+    # The same scope as the threshold studio's (one definition, redline.policies.scope).
+    prompts = prompts_in_scope(engine, policy["action"], policy["prompt_names"])
     period = queries.captured_between(since, until)
     where = queries.any_of(period, reference.condition())
     if prompts:

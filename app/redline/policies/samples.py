@@ -1,10 +1,8 @@
 """The reviewed (and unreviewed) samples a policy decides on, as arrays for the analysis.
 
-Scope: a policy runs on the traffic of the prompts whose samples record its action as
-their production decision (the demo's auto-send: the support assistant, whose samples
-say `auto_send` or `human_review`). When no sample records the action, every sample
-with a score is in scope; `prompts` narrows it explicitly. (The policy table has no
-scope column; see the issue note.)
+Scope: the policy's prompts (`redline.policies.scope.prompts_in_scope`: as the policy
+names them, else inferred from the samples' recorded decisions; empty: every sample with
+a score); `prompts` overrides it for one analysis.
 
 Ground truth: each sample's current reviews, resolved by
 `redline.analytics.threshold.resolve_verdicts` (adjudicated first, else majority;
@@ -23,6 +21,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from redline.analytics.threshold import ScoredSamples, resolve_verdicts
+from redline.policies.scope import prompts_in_scope
 from redline.policies.service import SCORE_COLUMNS, SEGMENT_COLUMNS, PolicyInfo
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.store.models import Review, Sample
@@ -60,16 +59,6 @@ def segment_dimension(field: str) -> str:
     return name if name in SEGMENT_COLUMNS else f"segments.{name}"
 
 
-def _prompts_in_scope(engine: Engine, action: str) -> tuple[str, ...]:
-    with session_scope(engine) as session:
-        names = session.scalars(
-            select(Sample.prompt_name)
-            .where(Sample.decision == action, Sample.prompt_name.is_not(None))
-            .distinct()
-        )
-        return tuple(sorted(n for n in names if n is not None))
-
-
 def _number(value: Any) -> float:
     if isinstance(value, bool) or value is None:
         return math.nan
@@ -92,7 +81,7 @@ def load_policy_data(
     progress: Progress = NO_PROGRESS,
 ) -> PolicyData:
     """Read the policy's samples and their reviews (in chunks, cancellable)."""
-    scope = tuple(prompts) if prompts else _prompts_in_scope(engine, policy.action)
+    scope = prompts_in_scope(engine, policy.action, prompts or policy.prompt_names)
     where: list[ColumnElement[bool]] = []
     if scope:
         where.append(Sample.prompt_name.in_(scope))

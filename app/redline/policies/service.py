@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from redline.analytics.threshold import Target, action_target
 from redline.errors import RedlineError
 from redline.store.base import utcnow, uuid7
 from redline.store.models import Policy, ProposalStatus, ThresholdProposal
@@ -61,6 +62,18 @@ class PolicyInfo:
     segment_field: str | None
     segment_thresholds: Mapping[str, float]
     created_by: str
+    # None: the action's name says (see `target`).
+    target_verdict: str | None = None
+    # Empty: the samples' recorded decisions say (see redline.policies.scope).
+    prompt_names: tuple[str, ...] = ()
+
+    def target(self) -> Target:
+        """The verdict the action is right for: as set, else inferred from the action."""
+        if self.target_verdict == "bad":
+            return "bad"
+        if self.target_verdict == "good":
+            return "good"
+        return action_target(self.action)
 
     def threshold_for(self, segment: str | None) -> float:
         """The threshold in force for a segment value (the default for None)."""
@@ -86,6 +99,8 @@ class PolicyInfo:
             "threshold": self.threshold,
             "segment_field": self.segment_field,
             "segment_thresholds": dict(self.segment_thresholds),
+            "target_verdict": self.target_verdict,
+            "prompt_names": list(self.prompt_names),
         }
 
 
@@ -101,6 +116,10 @@ class PolicyDraft:
     segment_field: str | None = None
     segment_thresholds: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
+    # None: inferred from the action's name; else "good" or "bad".
+    target_verdict: str | None = None
+    # Empty: inferred from the samples' recorded decisions.
+    prompt_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +153,8 @@ def _policy_info(row: Policy) -> PolicyInfo:
         segment_field=row.segment_field,
         segment_thresholds={str(k): float(v) for k, v in (row.segment_thresholds or {}).items()},
         created_by=row.created_by,
+        target_verdict=row.target_verdict,
+        prompt_names=tuple(str(n) for n in (row.prompt_names or [])),
     )
 
 
@@ -211,6 +232,15 @@ def _validated(draft: PolicyDraft) -> PolicyDraft:
         raise RedlineError(
             "segment thresholds need a segment field", where=name, hint="e.g. language"
         )
+    raw_target = draft.target_verdict
+    target = (raw_target.strip().lower() or None) if isinstance(raw_target, str) else raw_target
+    if target not in (None, "good", "bad"):
+        raise RedlineError(
+            f"the target verdict must be 'good' or 'bad' (got {draft.target_verdict!r})",
+            where=name,
+            hint="good: the action is right for good outputs (auto_send); bad: for bad (block)",
+        )
+    prompts = tuple(sorted({str(n).strip() for n in draft.prompt_names if str(n).strip()}))
     return PolicyDraft(
         name=name,
         threshold=threshold,
@@ -220,7 +250,21 @@ def _validated(draft: PolicyDraft) -> PolicyDraft:
         segment_field=segment_field,
         segment_thresholds=overrides,
         description=draft.description,
+        target_verdict=target,
+        prompt_names=prompts,
     )
+
+
+def _prompt_names(value: Any) -> tuple[str, ...]:
+    """An imported entry's prompt_names: absent or null means none (inferred)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise RedlineError(
+            f"prompt_names must be a list of names (got {value!r})",
+            hint='e.g. "prompt_names": ["support-assistant"]',
+        )
+    return tuple(str(v) for v in value)
 
 
 def create_policy(engine: Engine, draft: PolicyDraft, *, created_by: str) -> PolicyInfo:
@@ -242,6 +286,8 @@ def create_policy(engine: Engine, draft: PolicyDraft, *, created_by: str) -> Pol
             segment_field=draft.segment_field,
             segment_thresholds=dict(draft.segment_thresholds),
             created_by=created_by,
+            target_verdict=draft.target_verdict,
+            prompt_names=list(draft.prompt_names),
         )
         session.add(row)
         session.flush()
@@ -294,6 +340,8 @@ def import_policies(engine: Engine, path: Path, *, created_by: str) -> tuple[lis
                         segment_field=entry.get("segment_field"),
                         segment_thresholds=dict(entry.get("segment_thresholds") or {}),
                         description=str(entry.get("description", "")),
+                        target_verdict=entry.get("target_verdict"),
+                        prompt_names=_prompt_names(entry.get("prompt_names")),
                     )
                 )
             )

@@ -15,7 +15,6 @@ from redline.analytics.threshold import (
     CurveTable,
     SegmentCurves,
     ThresholdCurves,
-    action_target,
     build_curves,
     segment_curves,
 )
@@ -69,7 +68,7 @@ def compute_view(
     weighted = weighted and samples.has_weights
     options = {
         "direction": policy.direction,
-        "target": action_target(policy.action),
+        "target": policy.target(),
         "threshold": policy.threshold,
         "segment_field": data.segment_dimension,
         "segment_thresholds": policy.segment_thresholds,

@@ -10,7 +10,9 @@ Editing, deleting or inserting any event breaks the chain from that point on, an
 Events of the shared database (written there by triggers, see redline.sync.server) are
 pulled into `shared_audit_event`, a read-only copy beside the local chain: the server
 numbers its own chain (its positions would collide with ours) and hashes with its own
-function over the JSON text it wrote (`shared_event_hash`). The views show both, the
+function over the JSON text it wrote (`shared_event_hash`; its hashes since server
+objects v3 cover the reason and are upper-case hex, older ones are lower-case and do
+not, see redline.sync.server). The views show both, the
 shared ones marked "S" + their server position; `verify_chain` checks the local chain,
 then the copy (links, positions, hashes), so a copy edited on this machine is caught too.
 `redline shared verify-audit` checks the server's own chain.
@@ -22,8 +24,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, select
@@ -41,6 +43,8 @@ __all__ = [
     "audit_events",
     "event_hash",
     "event_payload",
+    "hash_covers_reason",
+    "link_shared",
     "shared_event_hash",
     "verify_chain",
 ]
@@ -64,11 +68,19 @@ class AuditRecord:
     label: str = ""
     # "local": this store's chain; "shared": the shared database's (pulled by sync).
     origin: str = "local"
+    # A local event the shared database recorded too (see `link_shared`): its position
+    # in the shared chain.
+    shared_position: int | None = None
 
     @property
     def ref(self) -> str:
-        """How the views number it: "12" (local chain) or "S12" (shared chain)."""
-        return f"S{self.position}" if self.origin == "shared" else str(self.position)
+        """How the views number it: "12" (local chain), "S12" (shared chain), or
+        "12 = S4" for a local change the shared database recorded as well."""
+        if self.origin == "shared":
+            return f"S{self.position}"
+        if self.shared_position is not None:
+            return f"{self.position} = S{self.shared_position}"
+        return str(self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +221,12 @@ def shared_event_hash(
     before_text: str | None,
     after_text: str | None,
     occurred_at: datetime,
+    reason: str | None = None,
 ) -> str:
-    """The shared database's event hash: `redline_audit_hash` in redline.sync.server,
-    over the JSON text the server wrote (jsonb's own text form)."""
+    """The shared database's event hash over the JSON text the server wrote (jsonb's own
+    text form): with a `reason`, `redline_audit_hash_with_reason` of redline.sync.server
+    (upper-case hex); without (None), `redline_audit_hash`, which events written before
+    server objects v3 carry (lower-case hex)."""
     when = occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     parts = [
         prev_hash,
@@ -224,7 +239,15 @@ def shared_event_hash(
         after_text if after_text is not None else "null",
         when,
     ]
-    return hashlib.sha256(_SHARED_SEPARATOR.join(parts).encode()).hexdigest()
+    if reason is None:
+        return hashlib.sha256(_SHARED_SEPARATOR.join(parts).encode()).hexdigest()
+    parts.append(reason)
+    return hashlib.sha256(_SHARED_SEPARATOR.join(parts).encode()).hexdigest().upper()
+
+
+def hash_covers_reason(stored_hash: str) -> bool:
+    """Whether a shared event's hash covers its reason (upper-case hex, server v3 on)."""
+    return stored_hash != stored_hash.lower()
 
 
 def _json_matches(value: dict[str, Any] | None, text: str | None) -> bool:
@@ -236,6 +259,7 @@ def _verify_shared_copy(session: Session, counted: int) -> ChainReport:
     prev_hash = ""
     expected = 1
     count = counted
+    reason_hashed = False  # a v3 event was seen: every later one must be one too
     where = "in the copy of the shared database's audit trail"
     for event in session.scalars(
         select(SharedAuditEvent).order_by(SharedAuditEvent.position)
@@ -258,7 +282,9 @@ def _verify_shared_copy(session: Session, counted: int) -> ChainReport:
             before_text=event.before_text,
             after_text=event.after_text,
             occurred_at=event.occurred_at,
+            reason=event.reason if reason_hashed or hash_covers_reason(event.hash) else None,
         )
+        reason_hashed = reason_hashed or hash_covers_reason(event.hash)
         if event.prev_hash != prev_hash:
             return ChainReport(
                 count, event.position, f"{where}, event S{event.position}'s link does not match"
@@ -392,8 +418,50 @@ def audit_events(
         shared = list(session.scalars(shared_query))
         entities = {e.entity_id for e in events} | {e.entity_id for e in shared}
         labels = version_labels(session, entities)
-        records = [_record(e, labels) for e in events]
-        records += [_record(e, labels, origin="shared") for e in shared]
+        local_records = [_record(e, labels) for e in events]
+        shared_records = [_record(e, labels, origin="shared") for e in shared]
+    records = link_shared(local_records, shared_records)
     # Two chains, one view: newest first by time.
     records.sort(key=lambda r: r.occurred_at, reverse=True)
     return records[:limit]
+
+
+# How much earlier than its local event a shared event may look (the server's clock
+# against this machine's); the server records a change when it is pushed, so later.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _status_key(record: AuditRecord) -> tuple[str, str, str] | None:
+    status = (record.after or {}).get("status")
+    return None if status is None else (record.entity_id, record.actor, str(status))
+
+
+def link_shared(local: Sequence[AuditRecord], shared: Sequence[AuditRecord]) -> list[AuditRecord]:
+    """Both chains, a change recorded in both shown once.
+
+    A change made here and pushed is in the local chain (when it was made) and in the
+    shared one (the server's trigger, when it was pushed). They are the same change when
+    the entity, the person and the resulting status agree and the shared event is not
+    earlier than the local one: paired in time order, one to one. The local record
+    then carries the shared position (its ref reads "12 = S4") and the shared record
+    is left out. Everything else is shown as it is; both chains stay verified apart.
+    """
+    waiting: dict[tuple[str, str, str], list[int]] = {}
+    for index, record in sorted(enumerate(local), key=lambda item: item[1].occurred_at):
+        key = _status_key(record)
+        if key is not None:
+            waiting.setdefault(key, []).append(index)
+    linked: dict[int, int] = {}
+    unlinked: list[AuditRecord] = []
+    for event in sorted(shared, key=lambda r: r.occurred_at):
+        key = _status_key(event)
+        candidates = waiting.get(key, []) if key is not None else []
+        if candidates and local[candidates[0]].occurred_at <= event.occurred_at + _CLOCK_SKEW:
+            linked[candidates.pop(0)] = event.position
+        else:
+            unlinked.append(event)
+    merged = [
+        replace(record, shared_position=linked[i]) if i in linked else record
+        for i, record in enumerate(local)
+    ]
+    return merged + unlinked

@@ -254,6 +254,12 @@ def _require_actor(actor: str) -> None:
         raise RedlineError("no one is signed in", hint="set your name first (Settings → reviewer)")
 
 
+# The one rule for prompt names (as production logs name them). Names sync gives a
+# renamed prompt ("triage.local", "support-assistant.demo") follow it too.
+PROMPT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+PROMPT_NAME_HINT = "letters, digits, '.', '_' and '-', as production logs name it"
+
+
 def create_prompt(
     engine: Engine,
     name: str,
@@ -267,10 +273,10 @@ def create_prompt(
     """Add a prompt to the catalog (audited)."""
     _require_actor(actor)
     name = name.strip()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]*", name):
+    if not PROMPT_NAME.fullmatch(name):
         raise RedlineError(
             f"{name!r} is not a usable prompt name",
-            hint="letters, digits, '.', '_' and '-', as production logs name it",
+            hint=PROMPT_NAME_HINT,
         )
     with session_scope(engine) as session:
         if session.scalars(select(Prompt.id).where(Prompt.name == name)).first() is not None:

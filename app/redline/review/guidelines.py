@@ -9,21 +9,21 @@ dirty so sync pushes it, and records the change in the audit trail.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
 from redline.errors import RedlineError
 from redline.prompts.audit import append_event
+from redline.prompts.catalog import PROMPT_NAME
 from redline.store.base import utcnow, uuid7
 from redline.store.models import Prompt
 from redline.store.session import session_scope
 
 __all__ = ["Guidelines", "load_guidelines", "save_guidelines"]
 
-# What a prompt name must look like to get a catalog entry (as the catalog requires).
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+# What a prompt name must look like to get a catalog entry: the catalog's own rule.
+_NAME = PROMPT_NAME
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,6 +132,27 @@ class SourceMapping(Base):
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Sample indexes that serve only the local store (review queue, statistics). Migration
+# 0005 drops them on PostgreSQL: the shared database never queries by them (sync reads
+# samples by id, by (source, external_id) and by seq), yet each pushed sample paid for
+# them. The models keep them (one schema for both); the Alembic environment and the
+# schema test leave them out of the comparison on PostgreSQL.
+LOCAL_ONLY_INDEXES = frozenset(
+    {
+        "ix_sample_queue",
+        "ix_sample_prompt",
+        "ix_sample_batch_id",
+        "ix_sample_score",
+        "ix_sample_language",
+    }
+)
+
+
+def compared_on(dialect: str, type_: str, name: str | None) -> bool:
+    """Whether schema comparison (Alembic autogenerate) should look at this object."""
+    return not (dialect == "postgresql" and type_ == "index" and name in LOCAL_ONLY_INDEXES)
 
 
 class Sample(SyncedMixin, Base):
@@ -271,6 +293,12 @@ class Policy(SyncedMixin, Base):
     # {segment value: threshold} overriding `threshold` for that segment.
     segment_thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(200), default="")
+    # The verdict the action is right for ('good' or 'bad'); NULL: inferred from the
+    # action's name (see redline.analytics.threshold.action_target).
+    target_verdict: Mapped[str | None] = mapped_column(String(10))
+    # The prompts whose traffic the policy decides on; empty: inferred from the samples'
+    # recorded decisions (see redline.policies.scope).
+    prompt_names: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
 
 
 class ThresholdProposal(SyncedMixin, Base):

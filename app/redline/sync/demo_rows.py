@@ -5,10 +5,11 @@ Batches and reviews of the demo are told by their source and device (see
 redline.sync.service). The demo's catalog (its three prompts and their versions, the A/B
 experiment, the `auto-send` policy, and any proposal made against that policy) carries
 no marker column, so it is recognised by its fingerprint: never on a server (`seq` is
-NULL), and the demo's own names (also with the " (demo)" a name clash gives them, see
-redline.sync.names) together with the demo's owners and texts. A user's own prompt that
-happens to share a demo name has another purpose or owner, so it is not mistaken for demo
-data.
+NULL), and the demo's own names (also with the ".demo" a name clash gives them, see
+redline.sync.names, or the " (demo)" earlier versions gave) together with the demo's
+owners and texts. A user's own prompt that happens to share a demo name has another
+purpose or owner, so it is not mistaken for demo data. (Once a store has synced, the
+demo refuses to run in it: see redline.demo.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from redline.demo import EXPERIMENT_NAME, POLICY_NAME, PROMPTS
 from redline.store import models
 from redline.sync.local import model_table
 
-DEMO_SUFFIX = " (demo)"
+DEMO_SUFFIX = ".demo"
+# What Redline before the catalog-safe suffixes called renamed demo rows.
+LEGACY_DEMO_SUFFIX = " (demo)"
 # The demo's lead: a name no login can have (logins are lower-case letters, digits, _).
 DEMO_LEAD = "carol (lead)"
 DEMO_EXPERIMENT_OWNER = "ana"
@@ -32,7 +35,7 @@ EXPERIMENT = model_table(models.Experiment)
 
 
 def _names(name: str) -> list[str]:
-    return [name, name + DEMO_SUFFIX]
+    return [name, name + DEMO_SUFFIX, name + LEGACY_DEMO_SUFFIX]
 
 
 def _demo_prompt() -> ColumnElement[bool]:

@@ -7,14 +7,16 @@ label per prompt. A store that tried the demo (prompt "support-assistant", polic
 already gives to another row. Pulling that row (or pushing ours) would break the unique
 constraint, so before either the local row is renamed:
 
-- demo data (redline.sync.demo_rows) becomes "<name> (demo)": it stays usable locally
+- demo data (redline.sync.demo_rows) becomes "<name>.demo": it stays usable locally
   and is never pushed;
-- a row of ours that the server never had becomes "<name> (local)" with a note in its
+- a row of ours that the server never had becomes "<name>.local" with a note in its
   description saying why, and is pushed under that name;
-- a row that came from the server (it has a `seq`) is renamed "<name> (old)": the server
+- a row that came from the server (it has a `seq`) is renamed "<name>.old": the server
   renamed it too, and the pull that follows brings its new name.
 
-A second clash of the same kind adds a number ("<name> (local 2)").
+A second clash of the same kind adds a number ("<name>.local-2"). The suffixes use only
+'.', '-' and letters so a renamed prompt still follows the catalog's name rule
+(redline.prompts.catalog.PROMPT_NAME): it can be looked up, shown and given guidelines.
 """
 
 from __future__ import annotations
@@ -76,13 +78,13 @@ def _key(named: NamedTable, row: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _free_label(conn: Connection, named: NamedTable, row: Mapping[str, Any], kind: str) -> str:
-    """ "<label> (kind)", or "(kind 2)", ... : the first that no local row has."""
+    """ "<label>.kind", or ".kind-2", ... : the first that no local row has."""
     table = named.table
     others = [table.c[c] == row[c] for c in named.key if c != named.label]
     base = str(row[named.label])
     n = 1
     while True:
-        candidate = f"{base} ({kind})" if n == 1 else f"{base} ({kind} {n})"
+        candidate = f"{base}.{kind}" if n == 1 else f"{base}.{kind}-{n}"
         taken = conn.execute(
             select(table.c.id).where(table.c[named.label] == candidate, *others).limit(1)
         ).first()

@@ -17,6 +17,14 @@ Who may do what (enforced by PostgreSQL, because a desktop client can be modifie
 - a lead may also write policies and experiments, decide proposals, approve prompt
   versions and adjudicate;
 - audit events are written only by triggers (SECURITY DEFINER), chained by hash.
+
+The hash of an audit event covers its reason since server objects v3. A hash's own form
+says which formula wrote it: upper-case hex covers the reason
+(`redline_audit_hash_with_reason`), lower-case hex is an event written before the
+upgrade (`redline_audit_hash`, no reason). Verification recomputes each event with the
+formula its hash names and refuses a lower-case event after an upper-case one, so an
+upgraded database keeps verifying its old events and a changed reason is caught in
+every new one (redline.prompts.audit mirrors both for the pulled copy).
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
+from redline.prompts.audit import hash_covers_reason
 
 # 2: shared_audit_event (schema 0004) is local only.
-SERVER_OBJECTS_VERSION = 2
+# 3: the audit hash covers the reason (redline_audit_hash_with_reason).
+SERVER_OBJECTS_VERSION = 3
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -86,6 +96,21 @@ _FUNCTIONS = [
         ), 'UTF8')), 'hex')
     $$
     """,
+    # Since v3 (what new events get): the reason too, and upper-case hex, so the hash
+    # itself says which formula to verify it with.
+    """
+    CREATE OR REPLACE FUNCTION redline_audit_hash_with_reason(
+        prev text, pos bigint, actor text, action text, entity_type text, entity_id text,
+        before jsonb, after jsonb, occurred_at timestamptz, reason text
+    ) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT upper(encode(sha256(convert_to(concat_ws(E'\\x1f',
+            prev, pos::text, actor, action, entity_type, entity_id,
+            coalesce(before::text, 'null'), coalesce(after::text, 'null'),
+            to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+            coalesce(reason, '')
+        ), 'UTF8')), 'hex'))
+    $$
+    """,
     """
     CREATE OR REPLACE FUNCTION redline_audit_append(
         p_action text, p_entity_type text, p_entity_id text, p_before jsonb, p_after jsonb,
@@ -107,8 +132,9 @@ _FUNCTIONS = [
                                  before, after, reason, occurred_at, prev_hash, hash)
         VALUES (gen_random_uuid(), last_pos, actor, p_action, p_entity_type, p_entity_id,
                 p_before, p_after, coalesce(p_reason, ''), now_ts, last_hash,
-                redline_audit_hash(last_hash, last_pos, actor, p_action, p_entity_type,
-                                   p_entity_id, p_before, p_after, now_ts));
+                redline_audit_hash_with_reason(last_hash, last_pos, actor, p_action,
+                    p_entity_type, p_entity_id, p_before, p_after, now_ts,
+                    coalesce(p_reason, '')));
     END $$
     """,
     # Status changes of prompt versions and proposals (and their creation) are audited.
@@ -462,14 +488,22 @@ def verify_audit(conn: Connection) -> AuditCheck:
         text(
             "SELECT position, prev_hash, hash, "
             "redline_audit_hash(prev_hash, position, actor, action, entity_type, entity_id, "
-            "before, after, occurred_at) AS expected, action, entity_id "
+            "before, after, occurred_at) AS legacy, "
+            "redline_audit_hash_with_reason(prev_hash, position, actor, action, entity_type, "
+            "entity_id, before, after, occurred_at, reason) AS with_reason, action, entity_id "
             "FROM audit_event ORDER BY position"
         )
     ).all()
     problems: list[str] = []
     previous_hash = ""
     previous_position = 0
-    for position, prev_hash, stored, expected, action, entity_id in rows:
+    reason_hashed = False  # an event since v3 was seen: every later one must be too
+    for position, prev_hash, stored, legacy, with_reason, action, entity_id in rows:
+        covers = hash_covers_reason(stored)
+        expected = with_reason if covers else legacy
+        if reason_hashed and not covers:
+            expected = with_reason  # an old-style hash after a new one: rewritten
+        reason_hashed = reason_hashed or covers
         if position != previous_position + 1:
             problems.append(f"event {previous_position + 1}..{position - 1} missing")
         if prev_hash != previous_hash:

@@ -67,6 +67,13 @@ __all__ = ["CatalogPage"]
 
 VERSION_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.RETIRE)
 AUDIT_PERIODS = {"any time": None, "last 24 hours": 1, "last 7 days": 7, "last 30 days": 30}
+# The "#" column: two chains, one view (redline.prompts.audit.link_shared).
+AUDIT_REF_HELP = (
+    "12: event 12 of this computer's audit chain (changes made here).\n"
+    "S4: event 4 of the team database's chain (written by its triggers, pulled by sync).\n"
+    "12 = S4: a change made here that the team database recorded too when it was pushed,\n"
+    "shown once. Each chain is verified on its own (Verify)."
+)
 
 
 @dataclass(frozen=True)
@@ -306,6 +313,9 @@ class CatalogPage(QWidget):
             ["#", "When (UTC)", "Who", "Action", "What", "Change", "Reason"]
         )
         self.audit_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        ref_header = self.audit_table.horizontalHeaderItem(0)
+        if ref_header is not None:
+            ref_header.setToolTip(AUDIT_REF_HELP)
         self.audit_table.verticalHeader().hide()
         self.audit_table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(page)

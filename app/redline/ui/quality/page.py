@@ -114,6 +114,9 @@ def _table(name: str, headers: Sequence[str]) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> None:
+    # Emptied first: replacing the items of a table whose columns resize to contents
+    # re-measures every row per item (minutes for a few thousand disagreements).
+    table.setRowCount(0)
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
@@ -527,6 +530,8 @@ class QualityPage(QWidget):
     def _on_disagreements(self, items: list[Disagreement]) -> None:
         selected = self.selected_disagreement()
         self.items = items
+        # Quiet while refilling: the sample is shown once, for the row kept selected.
+        self.disagreement_list.blockSignals(True)
         _fill(
             self.disagreement_list,
             [
@@ -545,6 +550,7 @@ class QualityPage(QWidget):
         )
         if keep >= 0:
             self.disagreement_list.selectRow(keep)
+        self.disagreement_list.blockSignals(False)
         self._show_disagreement()
         self.tabs.setTabText(2, f"Disagreements ({len(items)})" if items else "Disagreements")
 

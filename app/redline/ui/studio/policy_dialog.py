@@ -1,4 +1,6 @@
-"""Create a decision policy: name, score field, direction, action, threshold, segment field."""
+"""Create a decision policy: name, score field, direction, action, threshold, segment field,
+the verdict the action is right for and the prompts it decides on (both inferred when left
+empty)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,15 @@ class PolicyDialog(QDialog):
         self.segment_box.addItem("")
         for name in [*SEGMENT_COLUMNS, *segment_fields]:
             self.segment_box.addItem(name)
+        self.target_box = QComboBox(self)
+        self.target_box.setObjectName("policyTarget")
+        self.target_box.addItem("Infer from the action's name", None)
+        self.target_box.addItem("Good outputs (e.g. auto-send)", "good")
+        self.target_box.addItem("Bad outputs (e.g. block)", "bad")
+        self.prompts_edit = QLineEdit(self)
+        self.prompts_edit.setObjectName("policyPrompts")
+        self.prompts_edit.setPlaceholderText("empty: the prompts whose samples record the action")
+        self.prompts_edit.setToolTip("Prompt names, separated by commas")
         form = QFormLayout()
         form.addRow("Name", self.name_edit)
         form.addRow("Score field", self.score_edit)
@@ -55,6 +66,8 @@ class PolicyDialog(QDialog):
         form.addRow("Action", self.action_edit)
         form.addRow("Threshold", self.threshold_spin)
         form.addRow("Segment field", self.segment_box)
+        form.addRow("Right for", self.target_box)
+        form.addRow("Prompts", self.prompts_edit)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -79,6 +92,10 @@ class PolicyDialog(QDialog):
             direction=str(self.direction_box.currentData()),
             score_field=self.score_edit.text().strip(),
             segment_field=self.segment_box.currentText().strip() or None,
+            target_verdict=self.target_box.currentData(),
+            prompt_names=tuple(
+                name.strip() for name in self.prompts_edit.text().split(",") if name.strip()
+            ),
         )
 
     @classmethod
