@@ -10,13 +10,17 @@ its peak RSS is its own:
 2. Redline: `run_export` in every format (openai without and with redaction, dpo,
    csv, parquet, and the regression set of one prompt version).
 
-Prints rows/s, peak RSS and the ratio against the json.dumps baseline per format. The
-issue's targets: openai without redaction <= 1.5x the baseline, peak RSS <= 300 MB.
+Prints rows/s, peak RSS and the ratio (wall and CPU time) against the json.dumps
+baseline per format. The issue's targets: openai without redaction <= 1.5x the
+baseline, peak RSS <= 300 MB.
 `--rss-check N` also exports the first N rows only (a filter on the capture time), to
 show that peak RSS does not grow with the row count.
 
+`--repeat N` runs every phase N times, interleaved, and prints the medians (a shared
+machine's load comes in bursts).
+
 Usage: python bench/export_bench.py [--samples 1000000] [--formats openai,csv]
-       [--rss-check 100000]
+       [--rss-check 100000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -201,18 +208,19 @@ def redline_export(store: Path, out: Path, until: str, fmt: str, redact: bool) -
         engine.dispose()
 
 
-def _phase(
-    queue: mp.Queue[tuple[float, int, int]], fn: Callable[..., int], args: tuple[Any, ...]
-) -> None:
-    started = time.perf_counter()
+Phase = tuple[float, float, int, int]  # wall seconds, CPU seconds, rows, peak RSS bytes
+
+
+def _phase(queue: mp.Queue[Phase], fn: Callable[..., int], args: tuple[Any, ...]) -> None:
+    started, cpu = time.perf_counter(), time.process_time()
     rows = fn(*args)
-    elapsed = time.perf_counter() - started
-    queue.put((elapsed, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    queue.put((elapsed, cpu, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
 
 
-def run_phase(fn: Callable[..., int], *args: Any) -> tuple[float, int, int]:
-    """(seconds, rows, peak RSS bytes) of `fn(*args)` in a fresh child process."""
-    queue: mp.Queue[tuple[float, int, int]] = mp.get_context("spawn").Queue()
+def run_phase(fn: Callable[..., int], *args: Any) -> Phase:
+    """(wall s, CPU s, rows, peak RSS bytes) of `fn(*args)` in a fresh child process."""
+    queue: mp.Queue[Phase] = mp.get_context("spawn").Queue()
     process = mp.get_context("spawn").Process(target=_phase, args=(queue, fn, args))
     process.start()
     result = queue.get()
@@ -222,14 +230,29 @@ def run_phase(fn: Callable[..., int], *args: Any) -> tuple[float, int, int]:
     return result
 
 
-def report(label: str, result: tuple[float, int, int], base: float | None) -> None:
-    elapsed, rows, rss = result
-    ratio = f"  ratio {elapsed / base:5.2f}" if base else ""
+def report(label: str, result: Phase, base: Phase | None) -> None:
+    # On a shared machine the CPU-time ratio is the steadier one; both are printed.
+    elapsed, cpu, rows, rss = result
+    ratio = f"  ratio wall {elapsed / base[0]:5.2f} cpu {cpu / base[1]:5.2f}" if base else ""
     print(
-        f"{label:<28}{rows:>10,} rows {elapsed:7.1f} s {rows / elapsed:>9,.0f} rows/s"
-        f"  peak RSS {rss / 1e6:4.0f} MB{ratio}",
+        f"{label:<24}{rows:>10,} rows {elapsed:7.1f} s (cpu {cpu:6.1f} s) "
+        f"{rows / elapsed:>8,.0f} rows/s  peak RSS {rss / 1e6:4.0f} MB{ratio}",
         flush=True,
     )
+
+
+def median_phase(phases: list[Phase]) -> Phase:
+    """Median wall and CPU time of repeated runs (rows alike), the highest peak RSS."""
+    return (
+        statistics.median(p[0] for p in phases),
+        statistics.median(p[1] for p in phases),
+        phases[0][2],
+        max(p[3] for p in phases),
+    )
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 FORMATS = ("openai", "openai+redact", "dpo", "csv", "parquet", "regression")
@@ -240,6 +263,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     parser.add_argument("--rss-check", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per phase, interleaved; medians are reported"
+    )
     args = parser.parse_args()
     formats = [f for f in args.formats.split(",") if f]
     unknown = set(formats) - set(FORMATS)
@@ -254,27 +280,41 @@ def main() -> int:
         print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="redline-export-bench-"))
     print(f"store {store} ({store.stat().st_size / 1e9:.1f} GB), {args.samples:,} reviewed samples")
+    print(f"{os.cpu_count()} CPUs, {load()}")
 
     def until(rows: int) -> str:
         return (START + timedelta(seconds=2 * rows)).replace(tzinfo=None).isoformat(" ")
 
     sizes = [args.samples] + ([args.rss_check] if args.rss_check else [])
     for size in sizes:
-        print(f"\n-- first {size:,} samples")
         end = until(size)
-        out = work / "baseline.jsonl"
-        base = run_phase(baseline, store, out, end, "json")
-        report("baseline json.dumps", base, None)
-        report("baseline orjson", run_phase(baseline, store, out, end, "orjson"), base[0])
-        out.unlink()
-        for fmt in formats:
-            name = fmt.removesuffix("+redact")
-            suffix = {"csv": ".csv", "parquet": ".parquet"}.get(name, ".jsonl")
-            out = work / f"export{suffix}"
-            result = run_phase(redline_export, store, out, end, name, fmt.endswith("+redact"))
-            report(f"redline {fmt}", result, base[0])
-            for leftover in work.iterdir():
-                leftover.unlink()
+        runs: dict[str, list[Phase]] = defaultdict(list)
+        # Repetitions are interleaved (every phase once, then again), so a burst of load
+        # from others on a shared machine spreads over all phases instead of one.
+        for repetition in range(1, args.repeat + 1):
+            print(f"\n-- first {size:,} samples, run {repetition} of {args.repeat} ({load()})")
+            out = work / "baseline.jsonl"
+            base = run_phase(baseline, store, out, end, "json")
+            runs["baseline json.dumps"].append(base)
+            report("baseline json.dumps", base, None)
+            runs["baseline orjson"].append(run_phase(baseline, store, out, end, "orjson"))
+            report("baseline orjson", runs["baseline orjson"][-1], base)
+            out.unlink()
+            for fmt in formats:
+                name = fmt.removesuffix("+redact")
+                suffix = {"csv": ".csv", "parquet": ".parquet"}.get(name, ".jsonl")
+                out = work / f"export{suffix}"
+                result = run_phase(redline_export, store, out, end, name, fmt.endswith("+redact"))
+                runs[f"redline {fmt}"].append(result)
+                report(f"redline {fmt}", result, base)
+                for leftover in work.iterdir():
+                    leftover.unlink()
+        if args.repeat > 1:
+            print(f"\n-- first {size:,} samples: medians of {args.repeat} runs ({load()})")
+            median_base = median_phase(runs["baseline json.dumps"])
+            for label, phases in runs.items():
+                median = median_phase(phases)
+                report(label, median, None if label == "baseline json.dumps" else median_base)
     work.rmdir()
     print("\ntargets: openai (no redaction) ratio <= 1.5, peak RSS <= 300 MB")
     return 0

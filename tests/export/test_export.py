@@ -23,6 +23,7 @@ from tests.export.helpers import (
 )
 
 from redline.errors import RedlineError
+from redline.export.query import count_reviewed
 from redline.export.seen import SeenKeys
 from redline.export.service import dry_run, preview_redaction, run_export
 from redline.export.types import ExportFilters, ExportOptions, ExportResult
@@ -268,7 +269,11 @@ def test_sample_filters_prompt_model_language_dates(engine: Engine) -> None:
         )
 
     def read(**filters: Any) -> int:
-        return dry_run(engine, ExportOptions(filters=ExportFilters(**filters))).read
+        chosen = ExportFilters(**filters)
+        result = dry_run(engine, ExportOptions(filters=chosen))
+        # The progress bar's total: what the export reads, counted ahead.
+        assert count_reviewed(engine, chosen) == result.read
+        return result.read
 
     assert read() == 3
     assert read(models=("gpt-4o",)) == 2
@@ -277,6 +282,7 @@ def test_sample_filters_prompt_model_language_dates(engine: Engine) -> None:
     assert read(prompt_name="other") == 0
     assert read(since=T0 + timedelta(hours=1)) == 2
     assert read(since=T0, until=T0 + timedelta(days=1)) == 1
+    assert read(reviewers=("ben",)) == 3  # read, then dropped: no review by ben
     with pytest.raises(RedlineError, match="date range is empty"):
         read(since=T0, until=T0)
 
@@ -291,8 +297,11 @@ def test_identical_inputs_are_exported_once(engine: Engine) -> None:
     assert dry_run(engine, ExportOptions(deduplicate=False)).written == 3
 
 
-def test_duplicates_are_found_across_the_compact_key_store() -> None:
-    seen = SeenKeys(buffer=4)  # merges into the sorted array every 4 keys
+@pytest.mark.parametrize("filter_bits", [1 << 25, 8])
+def test_duplicates_are_found_across_the_compact_key_store(filter_bits: int) -> None:
+    # Merges into the sorted array every 4 keys; with an 8-bit filter nearly every
+    # new key collides with an earlier one there and is looked up in full.
+    seen = SeenKeys(buffer=4, filter_bits=filter_bits)
     keys = [(n * 0x9E3779B97F4A7C15) % 2**64 for n in range(50)]
     assert all(seen.add(k) for k in keys)
     assert not any(seen.add(k) for k in keys)
@@ -352,3 +361,9 @@ def test_export_reads_a_shared_postgresql_database(pg_engine: Engine, tmp_path: 
     assert manifest["source"]["shared_profile"] == "team"
     assert manifest["source"]["shared_database"].startswith("postgresql")
     assert "***" in manifest["source"]["shared_database"]  # never the password
+    # Every set of columns the export reads, and both ways it counts ahead.
+    for fmt in ("dpo", "csv"):
+        filters = ExportFilters(until=T0 + timedelta(hours=3))
+        result = dry_run(pg_engine, ExportOptions(format=fmt, filters=filters))
+        assert (result.read, result.written) == (3, 3)
+        assert count_reviewed(pg_engine, filters) == 3

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from redline.errors import RedlineError
-from redline.export.redaction import Redactor, compile_custom_patterns, iban_valid, luhn_valid
+from redline.export.redaction import (
+    _BUILTIN_RULES,
+    Redactor,
+    compile_custom_patterns,
+    iban_valid,
+    luhn_valid,
+)
 
 # (text, the PII value in it, its kind)
 POSITIVES = [
@@ -108,3 +114,44 @@ def test_bad_custom_patterns_say_which_and_why(patterns: dict[str, str], message
         compile_custom_patterns(patterns)
     assert message in caught.value.what
     assert caught.value.where == "settings: redaction_patterns"
+
+
+def _every_pattern(text: str) -> list[tuple[int, int, str]]:
+    """What the built-in kinds mask when every pattern runs on every text with a digit
+    or an "@" (redaction before its pre-checks: the result must not change)."""
+    if not any(c.isdigit() or c == "@" for c in text):
+        return []
+    taken: list[tuple[int, int, str]] = []
+    for rule in _BUILTIN_RULES:
+        for match in rule.pattern.finditer(text):
+            start, end = match.span()
+            if start == end or any(s < end and start < e for s, e, _ in taken):
+                continue
+            if rule.check is None or rule.check(match):
+                taken.append((start, end, rule.kind))
+    return sorted(taken)
+
+
+EDGES = [
+    "０９０-１２３４-５６７８ (fullwidth digits)",
+    "٠١٥١ ٢٣٤٥٦٧٨٩ and ٤١١١ ١١١١ ١١١١ ١١١١",  # Arabic-Indic digits
+    "x² dead::beef:cafe",  # a superscript digit, and an IPv6 address with no digit
+    "dead::beef:cafe alone",
+    "1234567 and 1.2.3 and 12:34::56",
+    "DE89 3704 0044 0532 0130 00, +44 20 7946 0958, a@b.example, 10.0.0.1",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [t for t, _, _ in POSITIVES] + NEGATIVES + EDGES + [" ".join(t for t, _, _ in POSITIVES)],
+)
+def test_pre_checks_mask_exactly_what_every_pattern_would(text: str) -> None:
+    redactor = Redactor()
+    assert [(s.start, s.end, s.kind) for s in redactor.spans(text)] == _every_pattern(text)
+    # A text masked again comes from the cache, and is counted again.
+    first = redactor.redact(text)
+    counts = dict(redactor.counts)
+    assert redactor.redact(text) == first
+    assert redactor.counts == {kind: 2 * n for kind, n in counts.items()}

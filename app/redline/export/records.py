@@ -49,6 +49,12 @@ def split_of(hash_hex: str, validation_ratio: float) -> str:
 
 
 def _prompt(sample: SampleRow, clean: Clean) -> list[dict[str, Any]]:
+    if not sample.input_messages:
+        # `chat_messages` for a plain input, in short (the common case, a million times).
+        if sample.system_prompt:
+            system = {"role": "system", "content": clean(sample.system_prompt)}
+            return [system, {"role": "user", "content": clean(sample.input_text)}]
+        return [{"role": "user", "content": clean(sample.input_text)}]
     messages = chat_messages(sample.system_prompt, sample.input_text, sample.input_messages)
     for message in messages:
         if isinstance(message.get("content"), str):

@@ -9,12 +9,22 @@ So an order number that fails Luhn, an invoice date or a version string stays.
 Kinds run in a fixed order (cards and IBANs before phones, IPs before phones) so a
 long digit run is judged as the most specific thing it can be. Custom patterns from
 the settings run first: the team knows its own ticket and account formats best.
+
+Speed (a million records, several texts each): most texts have nothing to mask, and
+scanning a text with a pattern costs microseconds. So each built-in kind first asks
+what any value of it must contain: an email an "@", an IPv6 address two ":", an IPv4
+address four digits and three ".", a phone number eight digits (its check), a card
+thirteen. Those counts are cheap (C-speed `count` and `translate`), and a pattern runs
+only where it could find something; the result is the same as running every pattern.
+A text seen recently (a system prompt repeats on every record) is masked once.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -123,23 +133,56 @@ def _phone(match: re.Match[str]) -> bool:
 
 
 Check = Callable[[re.Match[str]], bool]
+# Masked texts remembered for reuse: enough for the system prompts and boilerplate of
+# an export, few enough to stay small.
+_RECENT_TEXTS = 1024
 
 
 @dataclass(frozen=True)
 class _Rule:
+    """A kind: its pattern, the check a match must pass, and what a text must contain
+    for the pattern to find a value that passes (`min_digits` decimal digits, `char`
+    at least `char_count` times)."""
+
     kind: str
     pattern: re.Pattern[str]
     check: Check | None = None
+    min_digits: int = 0
+    char: str = ""
+    char_count: int = 0
 
 
 _BUILTIN_RULES: tuple[_Rule, ...] = (
-    _Rule("email", _EMAIL),
-    _Rule("iban", _IBAN, _iban),
-    _Rule("card", _CARD, _card),
-    _Rule("ipv6", _IPV6, _ipv6),
-    _Rule("ipv4", _IPV4),
-    _Rule("phone", _PHONE, _phone),
+    _Rule("email", _EMAIL, char="@", char_count=1),
+    _Rule("iban", _IBAN, _iban, min_digits=2),
+    _Rule("card", _CARD, _card, min_digits=13),
+    _Rule("ipv6", _IPV6, _ipv6, char=":", char_count=2),
+    _Rule("ipv4", _IPV4, min_digits=4, char=".", char_count=3),
+    # A match the check passes has 8 to 15 digits; fewer and every match fails it.
+    _Rule("phone", _PHONE, _phone, min_digits=8),
 )
+
+_DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = b"0123456789"
+
+
+def _decimal_digits(text: str) -> int:
+    """How many characters of `text` `\\d` matches (Unicode decimal digits)."""
+    if text.isascii():
+        # Deleting the digits of the bytes is a C loop: ~20 times faster than a regex.
+        ascii_text = text.encode("ascii")
+        return len(ascii_text) - len(ascii_text.translate(None, _ASCII_DIGITS))
+    return len(_DIGIT.findall(text))
+
+
+@functools.cache
+def _other_digits() -> re.Pattern[str]:
+    # What `str.isdigit` counts beyond decimal digits: superscripts, circled digits...
+    # (128 characters). Built on first use: it scans every code point once (~40 ms).
+    others = (chr(c) for c in range(sys.maxunicode + 1))
+    return re.compile(
+        "[" + "".join(re.escape(c) for c in others if c.isdigit() and not c.isdecimal()) + "]"
+    )
 
 
 def compile_custom_patterns(
@@ -211,16 +254,34 @@ class Redactor:
     def __post_init__(self) -> None:
         custom = compile_custom_patterns(self.custom)
         self._rules = tuple(_Rule(name, regex) for name, regex in custom.items()) + (_BUILTIN_RULES)
-        # A cheap pre-check: every built-in kind needs a digit or an "@"; most text of a
-        # support chat has neither in most sentences, but customs may match anything.
+        # Every built-in kind needs a digit or an "@" (see `spans`); customs may match
+        # anything.
         self._always = bool(custom)
+        # text -> (masked text, kinds masked in it), for texts that repeat.
+        self._recent: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def _may_hold_pii(self, text: str, digits: int) -> bool:
+        if self._always or digits or "@" in text:
+            return True
+        # No decimal digit and no "@": only the IPv6 pattern could still match (hex
+        # letters), and it has always run only when the text has a character that
+        # `str.isdigit` counts; that stays so, to mask exactly what it always masked.
+        return not text.isascii() and _other_digits().search(text) is not None
 
     def spans(self, text: str) -> list[Span]:
         """What `redact` would mask in `text`, in order (earlier kinds win overlaps)."""
-        if not text or not (self._always or any(c.isdigit() or c == "@" for c in text)):
+        if not text:
             return []
+        digits = _decimal_digits(text)
+        if not self._may_hold_pii(text, digits):
+            return []
+        return self._scan(text, digits)
+
+    def _scan(self, text: str, digits: int) -> list[Span]:
         taken: list[Span] = []
         for rule in self._rules:
+            if digits < rule.min_digits or (rule.char and text.count(rule.char) < rule.char_count):
+                continue  # no value of this kind can be in the text (see _Rule)
             for match in rule.pattern.finditer(text):
                 start, end = match.span()
                 if start == end or any(s.start < end and start < s.end for s in taken):
@@ -233,23 +294,39 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` with every PII value replaced by its kind's token (counted)."""
-        spans = self.spans(text)
-        if not spans:
+        if not text:
             return text
-        parts: list[str] = []
-        position = 0
-        for span in spans:
-            parts.append(text[position : span.start])
-            parts.append(token(span.kind))
-            position = span.end
-            self.counts[span.kind] += 1
-        parts.append(text[position:])
-        return "".join(parts)
+        digits = _decimal_digits(text)
+        if not self._may_hold_pii(text, digits):
+            return text
+        known = self._recent.get(text)
+        if known is None:
+            spans = self._scan(text, digits)
+            known = (_masked(text, spans), tuple(span.kind for span in spans))
+            if len(self._recent) >= _RECENT_TEXTS:
+                self._recent.clear()
+            self._recent[text] = known
+        self.counts.update(known[1])
+        return known[0]
 
     def redact_optional(self, text: str | None) -> str | None:
         return None if text is None else self.redact(text)
 
 
+def _masked(text: str, spans: list[Span]) -> str:
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for span in spans:
+        parts.append(text[position : span.start])
+        parts.append(token(span.kind))
+        position = span.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+@functools.cache
 def token(kind: str) -> str:
     """The placeholder a masked value of this kind becomes."""
     return "[" + re.sub(r"\W+", "_", kind).upper() + "]"

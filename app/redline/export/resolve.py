@@ -34,8 +34,9 @@ def resolve(reviews: Sequence[ReviewRow]) -> Resolved | str:
         # Most samples have one review: it is the judgment (the general rules below give
         # the same result, at a multiple of the cost, which counts at a million rows).
         only = reviews[0]
-        return Resolved(only.verdict, only, tuple(sorted(set(only.categories))), 1,
-                        only.adjudicated, (only,))  # fmt: skip
+        # One category or none is sorted and unique already.
+        cats = only.categories if len(only.categories) < 2 else tuple(sorted(set(only.categories)))
+        return Resolved(only.verdict, only, cats, 1, only.adjudicated, (only,))
     adjudicated = [r for r in reviews if r.adjudicated]
     if adjudicated:
         primary = max(adjudicated, key=_recency)

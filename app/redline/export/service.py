@@ -7,7 +7,8 @@ The pipeline per sample, each step with the reason a sample is dropped:
 3. flagged for a lead, verdict, failure category,
 4. what the format needs (a long enough correction, a reference output),
 5. de-duplication of identical inputs (first sample in id order kept),
-6. redaction, record building and validation (chat formats), then the split by hash.
+6. redaction, record building and validation (chat formats; a single-turn record of
+   openai or dpo is valid by construction, see `_export`), then the split by hash.
 
 Counts add up: read == written + sum(dropped). `run_export` writes through `Staging`,
 so a cancelled or failed export leaves no file under a target name; `dry_run` runs the
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 
@@ -34,7 +35,7 @@ from redline.export.chat_format import (
     estimate_tokens,
     validate_chat_record,
 )
-from redline.export.query import count_reviewed, iter_reviewed_samples
+from redline.export.query import Layout, count_reviewed, iter_reviewed_samples
 from redline.export.records import (
     TABLE_COLUMNS,
     Clean,
@@ -90,8 +91,7 @@ TOO_LONG = f"longer than {MAX_TOKENS_PER_RECORD:,} tokens (estimate)"
 INVALID = "invalid chat record ({codes})"
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A sample that passed every filter, with its judgment, input hash and split."""
 
     sample: SampleRow
@@ -141,9 +141,17 @@ def _check_options(options: ExportOptions) -> None:
 
 
 def _candidates(
-    engine: Engine, options: ExportOptions, tally: _Tally, progress: Progress
+    engine: Engine,
+    options: ExportOptions,
+    tally: _Tally,
+    progress: Progress,
+    *,
+    layout: Layout | None = None,
 ) -> Iterator[Candidate]:
-    """The pipeline's steps 1-5 (see the module docstring); drops are counted in `tally`."""
+    """The pipeline's steps 1-5 (see the module docstring); drops are counted in `tally`.
+
+    `layout`: the fields to read; by default just what the format writes.
+    """
     filters = options.filters
     fmt = options.format
     reviewers = set(filters.reviewers)
@@ -151,7 +159,9 @@ def _candidates(
     categories = set(filters.categories)
     seen = SeenKeys()
     total = count_reviewed(engine, filters)
-    for sample in iter_reviewed_samples(engine, filters, progress=progress):
+    if layout is None:
+        layout = {"openai": Layout.CHAT, "dpo": Layout.PAIR}.get(fmt, Layout.FULL)
+    for sample in iter_reviewed_samples(engine, filters, layout=layout, progress=progress):
         tally.read += 1
         if tally.read % 200 == 0:
             progress.update(tally.read, total, f"{tally.read:,} of {total:,} reviewed samples")
@@ -260,13 +270,19 @@ def _export(
     redactor = Redactor(options.custom_patterns) if options.redact else None
     clean: Clean = redactor.redact if redactor is not None else _identity
     fmt = options.format
+    one_file = sinks is not None and "all" in sinks
     for candidate in _candidates(engine, options, tally, progress):
         record, messages = _record(fmt, candidate, clean)
         if messages is not None:
-            problems = validate_chat_record({"messages": messages})
-            if problems:
-                tally.drop(INVALID.format(codes=", ".join(problems)))
-                continue
+            # A single-turn record of a correction format is valid by construction: fixed
+            # roles, text fields, and a correction that is not blank (`_format_reason`;
+            # masking never blanks a text). Input turns are checked: they come from
+            # production logs as they were.
+            if fmt not in NEEDS_CORRECTION or candidate.sample.input_messages is not None:
+                problems = validate_chat_record({"messages": messages})
+                if problems:
+                    tally.drop(INVALID.format(codes=", ".join(problems)))
+                    continue
             tokens = estimate_tokens(messages)
             if tokens > MAX_TOKENS_PER_RECORD:
                 tally.drop(TOO_LONG)
@@ -274,7 +290,7 @@ def _export(
             tally.tokens_total += tokens
             tally.tokens_max = max(tally.tokens_max, tokens)
         if sinks is not None:
-            sinks[candidate.split if "all" not in sinks else "all"].write(record)
+            sinks["all" if one_file else candidate.split].write(record)
         tally.written[candidate.split] += 1
     if redactor is not None:
         tally.redactions.update(redactor.counts)
@@ -341,8 +357,7 @@ def run_export(
             if split != "manifest":
                 sinks[split] = _open_sink(options.format, temps[split])
         tally = _export(engine, options, sinks, progress)
-        for sink in sinks.values():
-            sink.close()
+        digests = {split: sink.close() for split, sink in sinks.items()}
         sinks.clear()
         files = []
         for split, path in paths.items():
@@ -357,7 +372,7 @@ def run_export(
                     if split == "all"
                     else tally.written.get(split, 0),
                     bytes=temp.stat().st_size,
-                    sha256=file_sha256(temp, progress),
+                    sha256=digests[split] or file_sha256(temp, progress),
                     split=split,
                 )
             )
@@ -504,7 +519,8 @@ def preview_redaction(
     redactor = Redactor(options.custom_patterns)
     found: list[PreviewItem] = []
     scanned = 0
-    for candidate in _candidates(engine, options, _Tally(), progress):
+    # Every text of a sample, whatever the format writes (notes too).
+    for candidate in _candidates(engine, options, _Tally(), progress, layout=Layout.FULL):
         scanned += 1
         for name, text in _texts(candidate):
             spans = redactor.spans(text)
