@@ -126,7 +126,10 @@ def test_csv_and_parquet_carry_every_review_field(
 
 
 def test_parquet_loads_with_hugging_face_datasets(engine: Engine, tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    # Imported here (it is slow to import), not skipped: it is in the test extra, so a
+    # missing install must fail this test.
+    import datasets
+
     corrected_samples(engine, 40)
     result = export(engine, tmp_path, "reviews.parquet", format="parquet", validation_ratio=0.3)
     assert result.validation > 0
