@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -175,16 +174,6 @@ def _decimal_digits(text: str) -> int:
     return len(_DIGIT.findall(text))
 
 
-@functools.cache
-def _other_digits() -> re.Pattern[str]:
-    # What `str.isdigit` counts beyond decimal digits: superscripts, circled digits...
-    # (128 characters). Built on first use: it scans every code point once (~40 ms).
-    others = (chr(c) for c in range(sys.maxunicode + 1))
-    return re.compile(
-        "[" + "".join(re.escape(c) for c in others if c.isdigit() and not c.isdecimal()) + "]"
-    )
-
-
 def compile_custom_patterns(
     patterns: Mapping[str, str], *, where: str = "settings: redaction_patterns"
 ) -> dict[str, re.Pattern[str]]:
@@ -261,12 +250,9 @@ class Redactor:
         self._recent: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def _may_hold_pii(self, text: str, digits: int) -> bool:
-        if self._always or digits or "@" in text:
-            return True
-        # No decimal digit and no "@": only the IPv6 pattern could still match (hex
-        # letters), and it has always run only when the text has a character that
-        # `str.isdigit` counts; that stays so, to mask exactly what it always masked.
-        return not text.isascii() and _other_digits().search(text) is not None
+        # Every built-in kind needs a decimal digit or an "@", except IPv6, which may be
+        # all hex letters ("dead::beef:cafe") but always has two colons.
+        return self._always or bool(digits) or "@" in text or text.count(":") >= 2
 
     def spans(self, text: str) -> list[Span]:
         """What `redact` would mask in `text`, in order (earlier kinds win overlaps)."""

@@ -125,22 +125,24 @@ class CsvSink:
         self.rows = 0
         self._columns = columns
         self._handle = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.DictWriter(self._handle, fieldnames=columns)
-        self._writer.writeheader()
+        # A plain writer over the columns in order: `csv.DictWriter` checks every row
+        # for unknown keys, which costs more than writing it. Records come from one
+        # builder per format, so their keys are the columns.
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(columns)
 
     def write(self, record: dict[str, Any]) -> None:
-        self._writer.writerow(
-            {
-                key: json.dumps(value, ensure_ascii=False)
-                if isinstance(value, list | dict)
-                else value
-                for key, value in record.items()
-            }
-        )
+        self._writer.writerow([_csv_value(record.get(column)) for column in self._columns])
         self.rows += 1
 
     def close(self) -> None:
         _sync_close(self._handle)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 class ParquetSink:
