@@ -96,6 +96,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="push your reviews to the shared database and pull the team's"),
     ActionSpec("file.connection", "Co&nnection…", ("Ctrl+Shift+D",), "File", "edit_connection",
                help="the shared database: host, login, password (kept in the keyring)"),
+    ActionSpec("file.shared_admin", "Shared database &admin…", ("Ctrl+Shift+A",), "File",
+               "open_shared_admin", help="leads: set up or upgrade the shared database, logins"),
     ActionSpec("file.preferences", "&Preferences…", ("Ctrl+,",), "File", "open_preferences",
                help="identity, theme, taxonomy, shortcuts, sync, redaction",
                standard="Preferences"),

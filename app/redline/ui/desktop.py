@@ -3,7 +3,7 @@ switch, and a window that reopens where it was left.
 
 A mixin of `MainWindow` (kept apart so the window's module stays about reviewing). It
 relies on the window's `settings`, `actions_by_id`, `review_panel`, `sync_widget` and
-`guidelines_dock`.
+`guidelines_dock` (and `runner` for the admin dialog).
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from redline.errors import RedlineError
+from redline.prompts.rules import Role, parse_role
 from redline.review.taxonomy import categories
 from redline.settings import Settings, save_settings
 from redline.sync.profiles import active_profile_name
 from redline.ui.actions import apply_keymap, effective_keymap
 from redline.ui.dialogs.settings_dialog import SettingsDialog
+from redline.ui.sync.admin import AdminDialog
 from redline.ui.sync.status import SyncWidget
+from redline.ui.tasks import TaskRunner
 from redline.ui.theme import current_theme
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.window_layout import restore_window_layout, save_window_layout
@@ -26,16 +29,20 @@ __all__ = ["THEME_CYCLE", "DesktopMixin"]
 
 THEME_CYCLE = ("system", "light", "dark")
 THEME_NAMES = {"system": "follow the system", "light": "light", "dark": "dark"}
+# Actions a reviewer is not offered (the shared database refuses their work anyway).
+LEAD_ONLY_ACTIONS = ("file.shared_admin",)
 
 
 class DesktopMixin:
-    """Preferences (Ctrl+,), the theme switch (Ctrl+Shift+T), remembered layout."""
+    """Preferences (Ctrl+,), the theme switch (Ctrl+Shift+T), remembered layout, and
+    the lead's shared database admin (Ctrl+Shift+A, offered to leads only)."""
 
     settings: Settings
     actions_by_id: dict[str, QAction]
     review_panel: ReviewPanel
     sync_widget: SyncWidget
     guidelines_dock: QDockWidget
+    runner: TaskRunner
 
     def _window(self) -> QMainWindow:
         assert isinstance(self, QMainWindow)
@@ -45,6 +52,8 @@ class DesktopMixin:
         """Geometry and docks as saved when the window last closed (before show)."""
         restore_window_layout(self._window(), self.settings)
         self.actions_by_id["view.guidelines"].setChecked(not self.guidelines_dock.isHidden())
+        # Runs once, right after the actions are built: offer only what the role may use.
+        self.offer_role_actions()
 
     def save_layout(self) -> None:
         save_window_layout(self._window(), self.settings)
@@ -59,6 +68,8 @@ class DesktopMixin:
             self.review_panel.set_taxonomy(categories(self.settings))
         if "shortcuts" in changed:
             apply_keymap(self.actions_by_id, effective_keymap(self.settings.shortcuts))
+        if "role" in changed:
+            self.offer_role_actions()
         profile_after = (dict(self.settings.profiles), active_profile_name(self.settings))
         if profile_after != profile_before:
             self.sync_widget.profile_changed()
@@ -84,3 +95,22 @@ class DesktopMixin:
         except (OSError, RedlineError) as exc:
             message += f" (Not saved: {exc}.)"
         self._window().statusBar().showMessage(message, 4000)
+
+    def is_lead(self) -> bool:
+        try:
+            return parse_role(self.settings.role) is Role.LEAD
+        except RedlineError:
+            return False
+
+    def offer_role_actions(self) -> None:
+        """Show (and enable) the lead-only actions for a lead only."""
+        lead = self.is_lead()
+        for action_id in LEAD_ONLY_ACTIONS:
+            self.actions_by_id[action_id].setVisible(lead)
+            self.actions_by_id[action_id].setEnabled(lead)
+
+    def open_shared_admin(self) -> None:
+        """File > Shared database admin… (leads): set up the database, add logins."""
+        if not self.is_lead():
+            return
+        AdminDialog.ask(self.settings, self.runner, self._window())

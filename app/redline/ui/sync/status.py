@@ -202,8 +202,12 @@ class SyncWidget(QWidget):
     @Slot(object)
     def _on_succeeded(self, report: SyncReport) -> None:
         self.last_error = ""
-        # Renamed local rows (a name the shared database uses) are worth a look.
-        self._set_state("synced", "\n".join(f"Renamed: {r}" for r in report.renamed))
+        # Renamed local rows (a name the shared database uses) are worth a look; rows the
+        # server refused stay pending, and the user must see why.
+        details = [f"Refused by the server: {r}" for r in report.refused]
+        details += [f"Renamed: {r}" for r in report.renamed]
+        state = f"synced, {len(report.refused):,} refused" if report.refused else "synced"
+        self._set_state(state, "\n".join(details))
         if report.total_pulled or report.conflicts:
             self.hub.publish(Changes(samples=True, reviews=True))
 
