@@ -29,6 +29,7 @@ __all__ = [
     "mean_interval",
     "proportions_compared",
     "rate",
+    "sign_test",
     "two_proportion_test",
     "weighted_rate",
     "wilson_interval",
@@ -228,6 +229,20 @@ def mcnemar_exact(changed_up: int, changed_down: int) -> TestResult:
     low = min(changed_up, changed_down)
     tail = sum(math.exp(_log_comb(n, x) - n * math.log(2)) for x in range(low + 1))
     return TestResult("mcnemar", float(low), min(1.0, 2 * tail))
+
+
+def sign_test(wins: int, losses: int) -> TestResult:
+    """The exact sign test, two-sided (as scipy's binomtest(wins, wins + losses, 0.5)):
+    of the decided pairs, does one side win more often than chance? Ties are not
+    passed in (the test is about decided pairs only). The statistic is `wins`.
+    """
+    n = wins + losses
+    if n <= 0:
+        return TestResult("sign", math.nan, math.nan)
+    low = min(wins, losses)
+    tail = sum(math.exp(_log_comb(n, x) - n * math.log(2)) for x in range(low + 1))
+    # Both tails are equal at p = 1/2; when wins == losses they overlap in one term.
+    return TestResult("sign", float(wins), min(1.0, 2 * tail))
 
 
 def proportions_compared(k1: int, n1: int, k2: int, n2: int, *, small: int = 5) -> TestResult:

@@ -44,16 +44,23 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handle
     s = sub.add_parser(
         "new",
         parents=[common],
-        help="create a draft version from a JSON file (as `prompts export` writes)",
+        help="create a draft version from a YAML or JSON file (as `prompts export` writes)",
     )
     s.add_argument("name", metavar="PROMPT")
-    s.add_argument("file", type=Path, metavar="FILE", help="JSON with template, variables, ...")
+    s.add_argument(
+        "file", type=Path, metavar="FILE",
+        help="YAML (.yaml/.yml) or JSON with template, variables, ...",
+    )  # fmt: skip
     s.add_argument("--version", dest="label", metavar="LABEL", help="label (default: next vN)")
     s.add_argument("--create-prompt", action="store_true", help="add the prompt if missing")
-    s = sub.add_parser("export", parents=[common], help="write one version as JSON")
+    s = sub.add_parser("export", parents=[common], help="write one version as YAML or JSON")
     s.add_argument("name", metavar="PROMPT")
     s.add_argument("version", metavar="VERSION")
-    s.add_argument("-o", "--output", type=Path, metavar="FILE", help="file (default: stdout)")
+    s.add_argument(
+        "-o", "--output", type=Path, metavar="FILE",
+        help="file; .yaml/.yml writes YAML, else JSON (default: stdout)",
+    )  # fmt: skip
+    s.add_argument("--format", choices=("json", "yaml"), help="format on stdout (default: json)")
     for action in ACTIONS:
         s = sub.add_parser(action, parents=[common], help=f"{action} a version")
         s.add_argument("name", metavar="PROMPT")
@@ -79,7 +86,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handle
         description="build: the samples of VERSION judged bad, as JSONL cases (id, messages, "
         "reference, original_output) with PII masked and a manifest. import: a new version's "
         'outputs on those cases ({"id": CASE_ID, "output": "..."} per line) as one batch for '
-        "review. compare: the new version's verdicts against the cases', pair by pair.",
+        "review. compare: the new version's verdicts against the cases', pair by pair, and "
+        "the reviewers' pairwise preferences (win rate, sign test). dpo: the pairwise "
+        "preferences as DPO training pairs.",
     )
     steps = r.add_subparsers(dest="regression_step", metavar="STEP", required=True)
     s = steps.add_parser("build", parents=[common], help="write the regression set of a version")
@@ -96,6 +105,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handle
     s.add_argument("name", metavar="PROMPT")
     s.add_argument("version", metavar="NEW_VERSION")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s = steps.add_parser(
+        "dpo",
+        parents=[common],
+        help="write the pairwise preferences as DPO pairs (chosen = the preferred output)",
+    )
+    s.add_argument("name", metavar="PROMPT")
+    s.add_argument("version", metavar="NEW_VERSION")
+    s.add_argument("out", type=Path, metavar="OUT", help="the JSONL file to write")
+    s.add_argument("--reviewer", metavar="NAME", help="only this reviewer's choices")
+    s.add_argument("--no-redact", action="store_true", help="write PII as it is")
+    s.add_argument("--force", action="store_true", help="replace existing files")
 
     e = commands.add_parser(
         "experiment",
@@ -336,15 +356,20 @@ def _new(engine: Any, args: argparse.Namespace) -> bool:
 
 def _export(engine: Any, args: argparse.Namespace) -> bool:
     from redline.prompts.catalog import find_version
-    from redline.prompts.files import version_file_text
+    from redline.prompts.files import file_format, version_file_text
 
     version = find_version(engine, args.name, args.version)
-    text = version_file_text(version)
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(version_file_text(version, args.format or "json"))
     else:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"{version.label} written to {args.output}")
+        fmt = args.format or file_format(args.output)
+        try:
+            args.output.write_text(version_file_text(version, fmt), encoding="utf-8")
+        except OSError as exc:
+            raise RedlineError(
+                f"cannot write the file ({exc.strerror})", where=str(args.output)
+            ) from exc
+        print(f"{version.label} written to {args.output} ({fmt.upper()})")
     return True
 
 
@@ -424,6 +449,7 @@ def _audit(engine: Any, args: argparse.Namespace) -> bool:
 def _regression(engine: Any, args: argparse.Namespace) -> bool:
     from redline.cli import TerminalProgress, cancel_on_interrupt, reviewer_name
     from redline.commands.export import print_result
+    from redline.export.pairwise import export_preference_pairs
     from redline.export.service import configured_profile
     from redline.prompts.regression import (
         build_regression_set,
@@ -431,15 +457,30 @@ def _regression(engine: Any, args: argparse.Namespace) -> bool:
         import_regression_outputs,
         regression_options,
     )
+    from redline.review.pairwise import pairwise_results
     from redline.settings import load_settings
 
     if args.regression_step == "compare":
-        _print_comparison(compare_regression(engine, args.name, args.version), as_json=args.json)
+        comparison = compare_regression(engine, args.name, args.version)
+        preferences = pairwise_results(engine, args.name, args.version)
+        _print_comparison(comparison, preferences, as_json=args.json)
         return True
     progress = TerminalProgress(sys.stderr)
     try:
         with cancel_on_interrupt(progress):
-            if args.regression_step == "build":
+            if args.regression_step == "dpo":
+                exported = export_preference_pairs(
+                    engine,
+                    args.out,
+                    prompt_name=args.name,
+                    version=args.version,
+                    reviewer=args.reviewer,
+                    redact=not args.no_redact,
+                    custom_patterns=dict(load_settings().redaction_patterns),
+                    overwrite=args.force,
+                    progress=progress,
+                )
+            elif args.regression_step == "build":
                 settings = load_settings()
                 options = regression_options(
                     args.name,
@@ -463,7 +504,10 @@ def _regression(engine: Any, args: argparse.Namespace) -> bool:
                 )
     finally:
         progress.clear()
-    if args.regression_step == "build":
+    if args.regression_step == "dpo":
+        print(exported.summary())
+        print(f"manifest: {exported.manifest_path}")
+    elif args.regression_step == "build":
         print_result(result, dry=False)
         print(
             f"next: run the cases through the new version, then `redline prompts regression "
@@ -481,8 +525,9 @@ def _regression(engine: Any, args: argparse.Namespace) -> bool:
     return True
 
 
-def _print_comparison(comparison: Any, *, as_json: bool) -> None:
+def _print_comparison(comparison: Any, preferences: Any, *, as_json: bool) -> None:
     c = comparison
+    w = preferences
     if as_json:
         data = {
             "prompt": c.prompt_name,
@@ -501,6 +546,15 @@ def _print_comparison(comparison: Any, *, as_json: bool) -> None:
                  "verdict_a": p.verdict_a, "verdict_b": p.verdict_b}
                 for p in c.pairs
             ],
+            "pairwise": {
+                "pairs": w.pairs, "judged_pairs": w.judged_pairs, "reviewers": w.reviewers,
+                "candidate": w.candidate, "baseline": w.baseline, "ties": w.ties,
+                "both_bad": w.both_bad,
+                "win_rate": {"value": _num(w.win_rate.value), "low": _num(w.win_rate.low),
+                             "high": _num(w.win_rate.high), "n": w.win_rate.n},
+                "sign_test_p": _num(w.test.p_value),
+                "excluded": "ties and both bad are left out of the win rate and the test",
+            },
         }  # fmt: skip
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -508,6 +562,11 @@ def _print_comparison(comparison: Any, *, as_json: bool) -> None:
     if c.fixed + c.broken:
         print(f"  McNemar's exact test on the {c.fixed + c.broken:,} changed pairs: "
               f"p = {c.test.p_value:.3g}")  # fmt: skip
+    print(f"pairwise preference: {w.summary()}")
+    if w.decided:
+        print(f"  win rate with its Wilson 95 % interval; exact sign test p = "
+              f"{w.test.p_value:.3g} on {w.decided:,} decided choices; ties and both bad "
+              "excluded")  # fmt: skip
 
 
 def _num(value: float) -> float | None:

@@ -15,10 +15,10 @@ The loop, end to end:
 4. `compare_regression`: per case, A's judgment against B's, paired: how many B fixed,
    how many it broke, the fix rate with its Wilson interval, and McNemar's exact test on
    the pairs that changed.
-
-What the schema does not hold yet: a pairwise preference (reviewers choosing "A", "B" or
-"tie" for one input, side by side). Until it does, the comparison pairs each case's own
-verdicts.
+5. Pairwise review (`redline.review.pairwise`, the "Pairwise" workspace): the same
+   input once, A's and B's outputs side by side (blind order), and the reviewer's
+   preference; `pairwise_results` gives B's win rate and the sign test, and
+   `redline.export.pairwise` writes the decided pairs as DPO training data.
 """
 
 from __future__ import annotations

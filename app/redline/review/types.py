@@ -173,3 +173,5 @@ class Changes:
     sample_ids: frozenset[uuid.UUID] = frozenset()
     reviews: bool = False
     samples: bool = False
+    # The prompt catalog: a prompt, a version's content or status, guidelines, experiments.
+    prompts: bool = False

@@ -42,6 +42,15 @@ class Verdict(enum.StrEnum):
     UNSURE = "unsure"
 
 
+class Preference(enum.StrEnum):
+    """A pairwise judgment of a candidate output against a baseline one, same input."""
+
+    CANDIDATE = "candidate"
+    BASELINE = "baseline"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+
 class BatchStatus(enum.StrEnum):
     IMPORTING = "importing"
     COMPLETE = "complete"
@@ -231,6 +240,12 @@ class ReviewFields:
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     time_spent_ms: Mapped[int] = mapped_column(Integer, default=0)
     device: Mapped[str] = mapped_column(String(200), default="")
+    # Pairwise review (redline.review.pairwise): this review's sample is the candidate
+    # output; `compared_sample_id` the baseline output for the same input, and
+    # `preference` which of the two the reviewer preferred. NULL on plain reviews.
+    compared_sample_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    preference: Mapped[str | None] = mapped_column(String(12))
+    preference_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class Review(ReviewFields, SyncedMixin, Base):
@@ -241,6 +256,7 @@ class Review(ReviewFields, SyncedMixin, Base):
         UniqueConstraint("sample_id", "reviewer"),
         CheckConstraint(_enum_check("verdict", Verdict), name="verdict"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
+        CheckConstraint(_enum_check("preference", Preference), name="preference"),
         Index("ix_review_reviewer_updated", "reviewer", "updated_at"),
         # Counting reviewed samples reads only these two columns: a covering index, so
         # statistics never read the review rows (tombstones are skipped by `deleted`).

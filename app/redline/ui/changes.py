@@ -22,5 +22,5 @@ class ChangeHub(QObject):
         """Announce `changes` (None, or an empty value, announces nothing)."""
         if changes is None:
             return
-        if changes.sample_ids or changes.reviews or changes.samples:
+        if changes.sample_ids or changes.reviews or changes.samples or changes.prompts:
             self.changed.emit(changes)

@@ -62,6 +62,7 @@ WORKSPACES: tuple[WorkspaceSpec, ...] = (
         "experiments", "Experiments", "redline.ui.prompts.experiment_page:ExperimentPage"
     ),
     WorkspaceSpec("quality", "Quality", "redline.ui.quality.page:QualityPage"),
+    WorkspaceSpec("pairwise", "Pairwise", "redline.ui.pairwise.page:PairwisePage"),
 )
 
 

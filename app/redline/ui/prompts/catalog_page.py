@@ -11,13 +11,16 @@ import html
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from sqlalchemy import Engine
+from typing_extensions import override
 
 from redline.analytics.quality import VersionQuality
 from redline.errors import RedlineError
@@ -54,8 +58,10 @@ from redline.prompts.catalog import (
 )
 from redline.prompts.diff import version_diff
 from redline.prompts.evidence import version_quality_of
+from redline.prompts.files import read_version_file, write_version_file
 from redline.prompts.rules import Action, Role, allowed_actions, parse_role
 from redline.prompts.templates import check_template
+from redline.review.types import Changes
 from redline.store.base import utcnow
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.prompts.regression_panel import RegressionPanel
@@ -65,6 +71,7 @@ from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["CatalogPage"]
 
+VERSION_FILES = "YAML (*.yaml *.yml);;JSON (*.json)"
 VERSION_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.RETIRE)
 AUDIT_PERIODS = {"any time": None, "last 24 hours": 1, "last 7 days": 7, "last 30 days": 30}
 # The "#" column: two chains, one view (redline.prompts.audit.link_shared).
@@ -136,7 +143,12 @@ class CatalogPage(QWidget):
         except RedlineError:
             self.role = Role.REVIEWER
         self.snapshot = CatalogSnapshot([], None)
+        # Set while this page announces its own write (it refreshes itself then).
+        self._announcing = False
+        # Something changed while the page was hidden: reload when it is shown.
+        self._stale = False
         self._build()
+        context.hub.changed.connect(self._on_changes)
         self.refresh()
 
     # ----------------------------------------------------------------- layout
@@ -240,10 +252,22 @@ class CatalogPage(QWidget):
         self.save_draft_button = QPushButton("Save changes to this draft")
         self.save_draft_button.setObjectName("saveDraftButton")
         self.save_draft_button.clicked.connect(self._save_draft)
+        self.import_file_button = QPushButton("New draft from file…")
+        self.import_file_button.setObjectName("importVersionFileButton")
+        self.import_file_button.setToolTip("A version file (YAML or JSON) becomes a new draft")
+        self.import_file_button.clicked.connect(self.import_version_file)
+        self.export_file_button = QPushButton("Export version…")
+        self.export_file_button.setObjectName("exportVersionFileButton")
+        self.export_file_button.setToolTip(
+            "Write the chosen version as YAML or JSON (by extension)"
+        )
+        self.export_file_button.clicked.connect(self.export_version_file)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_draft_button)
         buttons.addWidget(self.save_draft_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.import_file_button)
+        buttons.addWidget(self.export_file_button)
         form.addRow("Template", self.template_edit)
         form.addRow("Variables", self.variables_edit)
         form.addRow("", self.problems)
@@ -514,10 +538,37 @@ class CatalogPage(QWidget):
         def done(_result: object) -> None:
             self.status.setText(message if isinstance(message, str) else "")
             self.reason.clear()
+            self._announce()
             self.acted.emit(message)
             self.refresh()
 
         return done
+
+    def _announce(self) -> None:
+        """Tell the other pages the catalog changed (they refresh what they show)."""
+        self._announcing = True
+        try:
+            self.context.hub.publish(Changes(prompts=True))
+        finally:
+            self._announcing = False
+
+    @Slot(object)
+    def _on_changes(self, changes: Changes) -> None:
+        # Prompt writes elsewhere, and reviews (the satisfaction column), change what
+        # this page shows; reload now if it is on screen, else when it is shown.
+        if self._announcing or not (changes.prompts or changes.reviews or changes.samples):
+            return
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    @override
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     def _act(self, action: Action) -> None:
         version = self.current_version()
@@ -581,6 +632,57 @@ class CatalogPage(QWidget):
             on_success=self._after_write(f"{version.label}: changes saved"),
             key="prompts.write", write=True,
         )  # fmt: skip
+
+    # ----------------------------------------------------------------- files
+
+    @Slot()
+    def import_version_file(self) -> Task | None:
+        """Ask for a version file (YAML or JSON) and make it a new draft of this prompt."""
+        prompt = self.snapshot.prompt
+        if prompt is None:
+            return None
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"New draft of {prompt} from a version file", "", VERSION_FILES
+        )
+        if not path:
+            return None
+        parent = self.current_version()
+
+        def done(draft: VersionInfo) -> None:
+            self._after_write(f"{draft.label}: draft created from {Path(path).name}")(draft)
+
+        return self._submit(
+            _draft_from_file, self.engine, prompt, Path(path), actor=self.actor,
+            parent=parent.version if parent else None, on_success=done,
+            key="prompts.write", write=True,
+        )  # fmt: skip
+
+    @Slot()
+    def export_version_file(self) -> Task | None:
+        """Ask where, and write the chosen version there (YAML or JSON by extension)."""
+        version = self.current_version()
+        if version is None:
+            return None
+        suggested = f"{version.prompt_name}-{version.version}.yaml"
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {version.label}", suggested, VERSION_FILES
+        )
+        if not path:
+            return None
+        target = Path(path)
+
+        def write() -> Path:
+            write_version_file(version, target)
+            return target  # not None: see PairwisePage._on_stored
+
+        return self._submit(
+            write, key="prompts.export", on_success=lambda _path: self._exported(version, target)
+        )
+
+    def _exported(self, version: VersionInfo, target: Path) -> None:
+        message = f"{version.label} written to {target}"
+        self.status.setText(message)
+        self.acted.emit(message)
 
     # ----------------------------------------------------------------- diff
 
@@ -676,6 +778,13 @@ class CatalogPage(QWidget):
             self.verify_label.setText(f"Chain BROKEN at event {report.broken_at}: {report.problem}")
             self.verify_label.setProperty("state", "broken")
         self.acted.emit(self.verify_label.text())
+
+
+def _draft_from_file(
+    engine: Engine, prompt: str, path: Path, *, actor: str, parent: str | None
+) -> VersionInfo:
+    spec, label = read_version_file(path)
+    return create_draft(engine, prompt, spec, actor=actor, version=label, parent=parent)
 
 
 def _quality_html(q: VersionQuality) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from sqlalchemy import Engine
+from typing_extensions import override
 
 from redline.analytics.experiments import ExperimentResult
 from redline.prompts.catalog import list_prompts, list_versions
 from redline.prompts.evidence import ExperimentInfo, experiment_result, list_experiments
 from redline.prompts.experiments import create_experiment
+from redline.review.types import Changes
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.prompts.new_experiment import NewExperimentDialog
 from redline.ui.resources import load_tokens
@@ -83,6 +86,10 @@ class ExperimentPage(QWidget):
         self.result: ExperimentResult | None = None
         self.experiments: list[ExperimentInfo] = []
         self._pending_choice: str | None = None
+        # What changed while the page was hidden: "list" (experiments, versions) or
+        # "result" (reviews); done when the page is shown.
+        self._stale: str | None = None
+        context.hub.changed.connect(self._on_changes)
 
         self.chooser = QComboBox()
         self.chooser.setObjectName("experimentChooser")
@@ -173,7 +180,29 @@ class ExperimentPage(QWidget):
     def _on_created(self, info: ExperimentInfo) -> None:
         self._pending_choice = info.name
         self.created.emit(info)
-        self._submit(list_experiments, self.engine, on_success=self._on_listed, key="exp.list")
+        self.context.hub.publish(Changes(prompts=True))
+
+    @Slot(object)
+    def _on_changes(self, changes: Changes) -> None:
+        # Catalog writes (versions, experiments) change the list; reviews the result.
+        if changes.prompts:
+            self._stale = "list"
+        elif (changes.reviews or changes.samples) and self._stale is None:
+            self._stale = "result"
+        if self.isVisible() or self._pending_choice is not None:
+            self._reload()
+
+    def _reload(self) -> None:
+        stale, self._stale = self._stale, None
+        if stale == "list":
+            self._submit(list_experiments, self.engine, on_success=self._on_listed, key="exp.list")
+        elif stale == "result":
+            self._compute()
+
+    @override
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._reload()
 
     @Slot(object)
     def _on_create_failed(self, exc: BaseException) -> None:

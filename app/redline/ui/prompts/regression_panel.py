@@ -99,6 +99,13 @@ class RegressionPanel(QWidget):
         self.review_button.setObjectName("reviewRegressionButton")
         self.review_button.clicked.connect(self._review)
         self.review_button.setEnabled(False)
+        self.pairwise_button = QPushButton("Pairwise review")
+        self.pairwise_button.setObjectName("pairwiseRegressionButton")
+        self.pairwise_button.setToolTip(
+            "Both outputs for the same input side by side, blind: choose the better one"
+        )
+        self.pairwise_button.clicked.connect(self.open_pairwise)
+        self.pairwise_button.setEnabled(False)
         row = QHBoxLayout()
         row.addWidget(self.build_button)
         row.addStretch(1)
@@ -107,6 +114,7 @@ class RegressionPanel(QWidget):
         row.addWidget(self.import_button)
         row.addWidget(self.compare_button)
         row.addWidget(self.review_button)
+        row.addWidget(self.pairwise_button)
         self.status = QLabel()
         self.status.setObjectName("regressionStatus")
         self.status.setWordWrap(True)
@@ -249,11 +257,23 @@ class RegressionPanel(QWidget):
                 table.setItem(row, column, QTableWidgetItem(value))
         table.resizeRowsToContents()
         self.review_button.setEnabled(bool(comparison.pairs))
+        self.pairwise_button.setEnabled(bool(comparison.pairs))
         self.compared.emit(comparison)
 
     def new_sample_ids(self) -> frozenset[uuid.UUID]:
         pairs = self.comparison.pairs if self.comparison is not None else ()
         return frozenset(p.new_id for p in pairs)
+
+    @Slot()
+    def open_pairwise(self) -> QWidget | None:
+        """Bring the pairwise workspace to the front on the compared version's pairs."""
+        if self.comparison is None:
+            return None
+        page = self.context.show_workspace("pairwise")
+        open_set = getattr(page, "open_set", None)
+        if open_set is not None:
+            open_set(self.comparison.prompt_name, self.comparison.version)
+        return page
 
     @Slot()
     def _review(self) -> None:

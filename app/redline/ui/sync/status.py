@@ -188,7 +188,7 @@ class SyncWidget(QWidget):
 
     @Slot(object)
     def _on_changes(self, changes: Changes) -> None:
-        if changes.reviews or changes.samples:
+        if changes.reviews or changes.samples or changes.prompts:
             self.refresh_status()
 
     @Slot(int, int, str)
@@ -209,7 +209,8 @@ class SyncWidget(QWidget):
         state = f"synced, {len(report.refused):,} refused" if report.refused else "synced"
         self._set_state(state, "\n".join(details))
         if report.total_pulled or report.conflicts:
-            self.hub.publish(Changes(samples=True, reviews=True))
+            # A pull may bring prompt versions, decisions and guidelines too.
+            self.hub.publish(Changes(samples=True, reviews=True, prompts=True))
 
     @Slot(object)
     def _on_failed_interactive(self, exc: BaseException) -> None:

@@ -1,0 +1,1 @@
+"""The pairwise review workspace."""
