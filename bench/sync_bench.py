@@ -10,9 +10,12 @@ run in the same process on the same rows.
 3. Pull: a fresh store (another login) pulls everything. Baseline: the same rows read
    with psycopg and written with raw sqlite3 `executemany` into plain tables.
 
-Prints rows/s of each and the ratios (issue 4's target: push ratio <= 3). The cluster is
-the tests' throwaway cluster (tests/conftest.py pg_cluster: initdb + pg_ctl as an
-unprivileged user, fsync off), removed at the end. Asserts nothing.
+Prints rows/s of each and the ratios (issue 4's target: push ratio <= 3), with the CPU
+seconds each spent in this process (all threads) and in the server's processes, and the
+load average before and after: on a shared machine the wall-clock ratios swing with the
+load, the CPU seconds much less. The cluster is the tests' throwaway cluster
+(tests/conftest.py pg_cluster: initdb + pg_ctl as an unprivileged user, fsync off),
+removed at the end. Asserts nothing.
 
 Usage: python bench/sync_bench.py [--samples 100000] [--reviews 25000]
 """
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,22 +146,69 @@ def read_rows(store: Engine, tables: tuple[Table, ...]) -> dict[str, list[tuple[
         }
 
 
-def copy_baseline(dsn: str, rows: dict[str, list[tuple[Any, ...]]]) -> float:
-    """Seconds to COPY the rows into plain tables (created before the clock starts)."""
+@dataclass
+class Spent:
+    """Wall-clock and CPU seconds of one measured step."""
+
+    wall: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    def cpu(self) -> str:
+        return f"(cpu: here {self.client_cpu:.2f} s, server {self.server_cpu:.2f} s)"
+
+
+def server_cpu(db: PgCluster) -> float:
+    """CPU seconds the cluster's processes used so far (Linux /proc): the postmaster's
+    own and its exited children's, plus every live backend's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with contextlib.suppress(OSError, ValueError):
+        postmaster = int((db.root / "data" / "postmaster.pid").read_text().split()[0])
+
+        def fields(proc: Path) -> list[str]:
+            return (proc / "stat").read_text().rsplit(")", 1)[1].split()
+
+        # utime stime cutime cstime
+        total = sum(int(v) for v in fields(Path(f"/proc/{postmaster}"))[11:15])
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    found = fields(entry)
+                    if int(found[1]) == postmaster:
+                        total += int(found[11]) + int(found[12])
+        return total / tick
+    return float("nan")
+
+
+@contextlib.contextmanager
+def measured(db: PgCluster) -> Iterator[Spent]:
+    """Measure the block: wall clock, this process's CPU and the server's CPU."""
+    spent = Spent()
+    wall, client, server = time.perf_counter(), time.process_time(), server_cpu(db)
+    try:
+        yield spent
+    finally:
+        spent.wall = time.perf_counter() - wall
+        spent.client_cpu = time.process_time() - client
+        spent.server_cpu = server_cpu(db) - server
+
+
+def copy_baseline(db: PgCluster, dsn: str, rows: dict[str, list[tuple[Any, ...]]]) -> Spent:
+    """COPY the rows into plain tables (created before the clock starts)."""
     tables = [t for t in TABLES if t.name in rows]
     with psycopg.connect(dsn) as conn:
         for table in tables:
             conn.execute(f"CREATE TABLE plain_{table.name} (LIKE {table.name})")
             conn.execute(f"ALTER TABLE plain_{table.name} DROP COLUMN dirty, DROP COLUMN seq")
         conn.commit()
-        started = time.perf_counter()
-        for table in tables:
-            names = ", ".join(columns(table))
-            with conn.cursor().copy(f"COPY plain_{table.name} ({names}) FROM STDIN") as copy:
-                for row in rows[table.name]:
-                    copy.write_row(row)
-        conn.commit()
-        return time.perf_counter() - started
+        with measured(db) as spent:
+            for table in tables:
+                names = ", ".join(columns(table))
+                with conn.cursor().copy(f"COPY plain_{table.name} ({names}) FROM STDIN") as copy:
+                    for row in rows[table.name]:
+                        copy.write_row(row)
+            conn.commit()
+    return spent
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -235,33 +286,45 @@ def profiled(enabled: bool) -> Iterator[None]:
 
 
 def push(
+    db: PgCluster,
     store: Engine,
     login_: tuple[Profile, str],
     dsn: str,
     tables: tuple[Table, ...],
-    label: str,
     *,
+    label: str,
     profile: bool,
-) -> tuple[int, float, float]:
+) -> tuple[int, Spent, Spent]:
     """Baseline COPY of what is pending in `tables`, then the real push of it:
-    (rows, push seconds, baseline seconds)."""
+    (rows, push, baseline)."""
     rows = read_rows(store, tables)
-    copy_s = copy_baseline(dsn, rows)
+    copy_ = copy_baseline(db, dsn, rows)
     total = sum(len(r) for r in rows.values())
-    print(line(f"baseline: COPY {label}", total, copy_s), flush=True)
+    print(line(f"baseline: COPY {label}", total, copy_.wall), copy_.cpu(), flush=True)
     who, password = login_
     shared = shared_engine(who, password)
-    started = time.perf_counter()
-    with profiled(profile):
+    with measured(db) as pushed, profiled(profile):
         report = sync(store, shared, SyncContext(who, "bench"), password=password, pull=False)
-    push_s = time.perf_counter() - started
     shared.dispose()
-    print(line(f"redline push {label}", report.total_pushed, push_s), flush=True)
-    print(f"ratio push/COPY, {label}: {push_s / copy_s:.2f} (target <= 3)", flush=True)
-    return report.total_pushed, push_s, copy_s
+    print(line(f"redline push {label}", report.total_pushed, pushed.wall), pushed.cpu(), flush=True)
+    print(
+        f"ratio push/COPY, {label}: {pushed.wall / copy_.wall:.2f} (target <= 3); "
+        f"CPU here + server: {cpu_total(pushed) / cpu_total(copy_):.2f}",
+        flush=True,
+    )
+    return report.total_pushed, pushed, copy_
+
+
+def cpu_total(spent: Spent) -> float:
+    return spent.client_cpu + spent.server_cpu
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def run(db: PgCluster, work: Path, samples: int, reviews: int, *, profile: bool) -> None:
+    print(f"before: {load()}", flush=True)
     db.create_database("shared")
     admin = postgres_engine(db.url("shared"))
     init_shared(admin, where="bench")
@@ -274,28 +337,31 @@ def run(db: PgCluster, work: Path, samples: int, reviews: int, *, profile: bool)
     store = open_local_store(work / "pusher.sqlite")
     print(f"importing {samples:,} samples ...", flush=True)
     import_samples(store, work, samples, pusher[0].user)
-    rows_a, push_a, copy_a = push(store, pusher, dsn, (BATCH, SAMPLE), "samples", profile=profile)
+    rows_a, push_a, copy_a = push(
+        db, store, pusher, dsn, (BATCH, SAMPLE), label="samples", profile=profile
+    )
     add_reviews(store, reviews, pusher[0].user)
-    rows_b, push_b, copy_b = push(store, pusher, dsn, (REVIEW,), "reviews", profile=profile)
+    rows_b, push_b, copy_b = push(
+        db, store, pusher, dsn, (REVIEW,), label="reviews", profile=profile
+    )
     store.dispose()
     print(
-        line("redline push, both", rows_a + rows_b, push_a + push_b)
-        + f"; ratio {(push_a + push_b) / (copy_a + copy_b):.2f}",
+        line("redline push, both", rows_a + rows_b, push_a.wall + push_b.wall)
+        + f"; ratio {(push_a.wall + push_b.wall) / (copy_a.wall + copy_b.wall):.2f}",
         flush=True,
     )
 
     fresh = open_local_store(work / "puller.sqlite")
     shared = shared_engine(puller, pull_pw)
-    started = time.perf_counter()
-    with profiled(profile):
+    with measured(db) as pulled, profiled(profile):
         report = sync(fresh, shared, SyncContext(puller, "bench"), password=pull_pw, push=False)
-    pull_s = time.perf_counter() - started
     shared.dispose()
     fresh.dispose()
     base_s, base_rows = pull_baseline(dsn, work / "baseline.sqlite")
     print(line("baseline: psycopg + sqlite3", base_rows, base_s), flush=True)
-    print(line("redline pull (fresh store)", report.total_pulled, pull_s), flush=True)
-    print(f"ratio pull/baseline: {pull_s / base_s:.2f}", flush=True)
+    print(line("redline pull (fresh store)", report.total_pulled, pulled.wall), pulled.cpu())
+    print(f"ratio pull/baseline: {pulled.wall / base_s:.2f}", flush=True)
+    print(f"after: {load()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -177,7 +177,6 @@ def test_an_error_in_the_worker_reaches_the_importer_with_its_message(tmp_path: 
         mapping={"input": "input", "output": "output"},
         plan=SamplingPlan(SamplingRule()),
         batch_hex="0" * 32,
-        source="t",
         chunk_records=100,
     )
     with pytest.raises(RedlineError) as in_process:

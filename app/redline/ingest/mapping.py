@@ -330,6 +330,15 @@ class Mapper:
         self._input, self._output = self._get["input"], self._get["output"]
         self._system = self._get["system_prompt"]
 
+    def always_none(self) -> frozenset[str]:
+        """The MappedRecord fields this mapping leaves None in every record: the
+        unmapped optional fields (the compiled reader returns a literal None for them)
+        and the segments when none are mapped."""
+        unmapped = {field for field in _OPTIONAL_FIELDS if not self._paths.get(field)}
+        if not self._has_segments:
+            unmapped.add("segments")
+        return frozenset(unmapped)
+
     def map(self, record: dict[str, Any]) -> MappedRecord:
         """Map one record; raises BadRecord naming the field and the problem."""
         if self._flat and self._input is not None and self._output is not None:

@@ -9,13 +9,15 @@ adds nothing: samples are unique by (source, external id), and a record without 
 gets the hash of its raw content as id.
 
 A big file is read, parsed and mapped by a worker process while this one writes
-(`_Worker`), and a big import builds the score index after its inserts instead of
-during them (`bulk.DEFERRED_INDEXES`); neither changes what is imported or how an
-interrupted import resumes.
+(`_Worker`), rows carry only the values that vary between samples (`rows`), and a big
+import builds the score index after its inserts instead of during them
+(`bulk.DEFERRED_INDEXES`); none of it changes what is imported or how an interrupted
+import resumes.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import marshal
@@ -30,13 +32,13 @@ import weakref
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from redline.errors import RedlineError
-from redline.ingest.language import guess_language
 from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, detect_mapping, merge
 from redline.ingest.readers import (
     FileKind,
@@ -49,13 +51,13 @@ from redline.ingest.readers import (
     read_parquet,
     sniff,
 )
+from redline.ingest.rows import SampleRows, insert_rows, insert_statement, record_columns
 from redline.ingest.sampling import SamplingPlan
 from redline.ingest.shapes import ToolImport, recognise
 from redline.ingest.types import ImportReport, Problem, SamplingRule
 from redline.progress import NO_PROGRESS, Cancelled, Progress
 from redline.store import bulk
-from redline.store.base import utcnow, uuid7, uuid7_hex
-from redline.store.bulk import sqlite_json, sqlite_time
+from redline.store.base import utcnow, uuid7
 from redline.store.models import Batch, BatchStatus, ImportProblem, SourceMapping
 from redline.store.session import session_scope
 
@@ -543,7 +545,6 @@ class _Importer:
             mapping=self.mapped.mapper.mapping,
             plan=self.plan,
             batch_hex=self.batch_hex,
-            source=self.source,
             chunk_records=CHUNK_RECORDS,
         )
         # A tool export's expander keeps counts for the batch message: it stays here.
@@ -553,7 +554,10 @@ class _Importer:
             else closing(_chunks(job, self.expand))
         )
         total = 0
-        with _ChunkWriter(self.engine, self.batch_id) as writer, chunks as source:
+        with (
+            _ChunkWriter(self.engine, self.batch_id, self.source) as writer,
+            chunks as source,
+        ):
             for chunk in source:
                 writer.put(chunk)
                 total = chunk.total
@@ -578,7 +582,6 @@ class _ChunkJob:
     mapping: dict[str, str]
     plan: SamplingPlan
     batch_hex: str
-    source: str
     chunk_records: int
 
 
@@ -595,6 +598,8 @@ class _Chunk:
     total: int = 0
     last: bool = False
     """The file's last chunk (it may be empty)."""
+    columns: tuple[str, ...] = ()
+    """The columns the samples' values fill (see redline.ingest.rows)."""
 
     def size(self) -> int:
         return len(self.samples) + len(self.problems) + self.not_sampled
@@ -606,7 +611,8 @@ def _chunks(job: _ChunkJob, expand: ToolImport | None = None) -> Generator[_Chun
     Runs in the importing thread, or in the worker process (see _WorkerChunks). Lines up
     to the resume line are replayed for the sampling decisions but yield nothing.
     """
-    mapped, plan, rows = _MappedStream(Mapper(job.mapping)), job.plan, _Rows(job)
+    mapper = Mapper(job.mapping)
+    mapped, plan, rows = _MappedStream(mapper), job.plan, SampleRows(record_columns(mapper))
     resume_line = job.resume_line
     chunk = _Chunk(resume_line)
     ordinal = 0
@@ -635,9 +641,9 @@ def _chunks(job: _ChunkJob, expand: ToolImport | None = None) -> Generator[_Chun
                 chunk.last_line = max(chunk.last_line, raw.line)
                 if chunk.size() >= job.chunk_records:
                     chunk.position, chunk.total = opened.position(), opened.total
+                    chunk.samples, chunk.columns = rows.finish(chunk.samples)
                     yield chunk
                     chunk = _Chunk(chunk.last_line)
-                    rows.now = bulk.sqlite_time(utcnow())
         except TruncatedFileError as exc:
             chunk.problems.append(
                 (
@@ -650,44 +656,9 @@ def _chunks(job: _ChunkJob, expand: ToolImport | None = None) -> Generator[_Chun
             )
             chunk.last_line = max(chunk.last_line, exc.line + 1)
         chunk.position = chunk.total = opened.total
+        chunk.samples, chunk.columns = rows.finish(chunk.samples)
         chunk.last = True
         yield chunk
-
-
-class _Rows:
-    """Sample rows in bulk.SAMPLE_COLUMNS order, for one import's records."""
-
-    def __init__(self, job: _ChunkJob) -> None:
-        self.batch_hex, self.source = job.batch_hex, job.source
-        self.now = bulk.sqlite_time(utcnow())
-        """One timestamp per chunk: the rows commit together anyway."""
-
-    def row(self, record: MappedRecord, key: str, probability: float) -> tuple[Any, ...]:
-        # Once per imported record: conversions are inlined rather than called.
-        now = self.now
-        language, guessed = record.language, 0
-        if language is None:
-            language = guess_language(record.input_text) or guess_language(record.output)
-            guessed = 0 if language is None else 1
-        captured, messages, segments = record.captured_at, record.input_messages, record.segments
-        copied, edited, follow_up = (
-            record.signal_copied, record.signal_edited, record.signal_follow_up
-        )  # fmt: skip
-        return (
-            uuid7_hex(), now, now, 1, None, 1, self.batch_hex, self.source,
-            key, record.content_hash(),
-            None if captured is None else sqlite_time(captured),
-            record.model, record.prompt_name, record.prompt_version, record.variant,
-            record.session_id, record.system_prompt, record.input_text,
-            None if messages is None else sqlite_json(messages),
-            record.output, record.score, record.decision, record.latency_ms, record.tokens_in,
-            record.tokens_out, language, guessed,
-            None if segments is None else sqlite_json(segments),
-            None if copied is None else int(copied),
-            None if edited is None else int(edited),
-            None if follow_up is None else int(follow_up),
-            record.signal_thumbs, probability,
-        )  # fmt: skip
 
 
 class _ChunkWriter:
@@ -704,9 +675,10 @@ class _ChunkWriter:
 
     _DONE = None
 
-    def __init__(self, engine: Engine, batch_id: Any) -> None:
+    def __init__(self, engine: Engine, batch_id: Any, source: str) -> None:
         self._engine = engine
         self._batch_id = batch_id
+        self._batch_hex, self._source = bulk.sqlite_uuid(batch_id), source
         self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="redline-import-writer")
@@ -733,11 +705,11 @@ class _ChunkWriter:
                 conn.connection.driver_connection.execute(  # type: ignore[union-attr]
                     f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"
                 )
-                transaction, chunks = None, 0
+                transaction, chunks, now = None, 0, utcnow()
                 while (chunk := self._queue.get()) is not self._DONE:
                     if transaction is None:
-                        transaction = conn.begin()
-                    self._write(conn, chunk)
+                        transaction, now = conn.begin(), utcnow()
+                    self._write(conn, chunk, now)
                     chunks += 1
                     if chunks % COMMIT_CHUNKS == 0:
                         transaction.commit()
@@ -749,10 +721,17 @@ class _ChunkWriter:
             while self._queue.get() is not self._DONE:
                 pass
 
-    def _write(self, conn: Connection, chunk: _Chunk) -> None:
+    def _write(self, conn: Connection, chunk: _Chunk, now: datetime) -> None:
         """Write one chunk together with the batch's counters and resume position, in
-        the open transaction: rows and counters always commit together."""
-        inserted = bulk.insert_samples(conn, chunk.samples)
+        the open transaction: rows and counters always commit together. The rows of a
+        transaction share their creation time (one statement for its chunks)."""
+        statement = insert_statement(
+            chunk.columns,
+            now=now,
+            batch_hex=self._batch_hex,
+            source=self._source,
+        )
+        inserted = insert_rows(conn, statement, chunk.samples)
         bulk.insert_problems(conn, chunk.problems)
         conn.execute(
             update(Batch)
@@ -844,6 +823,9 @@ def _work(conn: multiprocessing.connection.Connection) -> None:
     """The worker process: run the record loop of the job it receives, send each chunk."""
     # Ctrl+C reaches the whole process group: the importing process decides about it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The record loop makes no reference cycles, and this process ends with the import:
+    # the collector's passes over every row in flight would only cost time.
+    gc.disable()
     try:
         if not conn.poll(WORKER_IDLE_SECONDS):
             return  # no job came (the importer lost track of us): the importer copes
@@ -851,7 +833,7 @@ def _work(conn: multiprocessing.connection.Connection) -> None:
         for chunk in _chunks(job):
             message = (
                 "chunk", chunk.last_line, chunk.samples, chunk.problems,
-                chunk.not_sampled, chunk.position, chunk.total, chunk.last,
+                chunk.not_sampled, chunk.position, chunk.total, chunk.last, chunk.columns,
             )  # fmt: skip
             conn.send_bytes(marshal.dumps(message))
     except (EOFError, OSError):

@@ -42,8 +42,27 @@ SAMPLE = model_table(Sample)
 STATE = model_table(SyncState)
 SHARED_AUDIT = model_table(SharedAuditEvent)
 
-# What a reviewer decided: two revisions with equal values are the same judgment.
-_DECISION = ("verdict", "rating", "categories", "note", "correction", "flagged", "deleted")
+# What a reviewer decided: two revisions with equal values are the same judgment (a
+# pairwise review's choice and the sample it was compared with included).
+_DECISION = (
+    "verdict",
+    "rating",
+    "categories",
+    "note",
+    "correction",
+    "flagged",
+    "deleted",
+    "compared_sample_id",
+    "preference",
+)
+# What a kept revision copies from the review: every column the two tables share but
+# the row's own bookkeeping, so a column a migration adds to both is kept too.
+_KEPT = tuple(
+    c.name
+    for c in HISTORY.columns
+    if c.name in REVIEW.c
+    and c.name not in ("id", "created_at", "updated_at", "revision", "seq", "dirty", "device")
+)
 
 
 def _as_local(row: Mapping[str, Any]) -> Row:
@@ -168,24 +187,18 @@ def _decision(row: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _set_aside(conn: Connection, local: Mapping[str, Any], device: str) -> None:
     """Keep a losing local revision in history (reason "conflict")."""
+    kept = {name: local[name] for name in _KEPT}
+    kept["categories"] = list(local["categories"])
     conn.execute(
         sqlite.insert(HISTORY).on_conflict_do_nothing(),
         {
+            **kept,
             "id": uuid7(),
             "created_at": utcnow(),
             "updated_at": utcnow(),
             "revision": local["revision"],
             "seq": None,
             "dirty": True,
-            "sample_id": local["sample_id"],
-            "reviewer": local["reviewer"],
-            "verdict": local["verdict"],
-            "rating": local["rating"],
-            "categories": list(local["categories"]),
-            "note": local["note"],
-            "correction": local["correction"],
-            "flagged": local["flagged"],
-            "time_spent_ms": local["time_spent_ms"],
             "device": device,
             "review_id": local["id"],
             "review_updated_at": local["updated_at"],

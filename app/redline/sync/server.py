@@ -7,6 +7,11 @@ Everything below is re-runnable (CREATE OR REPLACE, DROP ... IF EXISTS then CREA
 created only when missing) and versioned: `redline_server.objects_version` records
 SERVER_OBJECTS_VERSION, and a database set up by a newer Redline is refused.
 
+Change numbers (`seq`): an inserted row takes the next value of `redline_change_seq` from
+its column default (a writer's INSERT privilege leaves `seq` out, so it cannot choose
+one), an updated row from a row trigger; a lock taken once per writing statement keeps
+them in commit order (see `redline_lock_changes`).
+
 Who may do what (enforced by PostgreSQL, because a desktop client can be modified):
 - every login is its own role, member of `redline_reviewer` or `redline_lead`
   (`redline_lead` is itself a member of `redline_reviewer`);
@@ -30,6 +35,7 @@ every new one (redline.prompts.audit mirrors both for the pulled copy).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -39,7 +45,10 @@ from redline.prompts.audit import hash_covers_reason
 
 # 2: shared_audit_event (schema 0004) is local only.
 # 3: the audit hash covers the reason (redline_audit_hash_with_reason).
-SERVER_OBJECTS_VERSION = 3
+# 4: `seq` of an inserted row comes from the column's default under a lock taken once per
+#    statement (no row trigger on INSERT: a push of 100,000 rows spent a fifth of the
+#    server's time in it); an overwritten review is kept in history with every column.
+SERVER_OBJECTS_VERSION = 4
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -73,12 +82,27 @@ _FUNCTIONS = [
     # then become visible in commit order, so a puller that has seen seq N has seen every
     # row below N. Without it a slow transaction could commit seq 100 after a puller
     # advanced its cursor past 101, and that row would never be pulled.
+    #
+    # The lock is taken once per statement that writes a shared table (a BEFORE ... FOR
+    # EACH STATEMENT trigger fires before any of the statement's rows is built, so before
+    # any `seq` default is drawn). An inserted row takes its `seq` from the column's
+    # default, which the writer cannot override: its INSERT privilege leaves `seq` out.
+    # An updated row gets a new `seq` from the row trigger below, whatever the UPDATE set.
+    # Names are schema-qualified: these run with the writer's search_path, where a
+    # temporary sequence of the same name could come first.
+    """
+    CREATE OR REPLACE FUNCTION redline_lock_changes() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(7245101);
+        RETURN NULL;
+    END $$
+    """,
     """
     CREATE OR REPLACE FUNCTION redline_set_seq() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM pg_advisory_xact_lock(7245101);
-        NEW.seq := nextval('redline_change_seq');
+        NEW.seq := pg_catalog.nextval('public.redline_change_seq');
         NEW.dirty := false;
         RETURN NEW;
     END $$
@@ -160,7 +184,9 @@ _FUNCTIONS = [
     """,
     # When a push overwrites a revision written on another device that no history row
     # holds (two machines of one reviewer edited the same review), keep the overwritten
-    # revision in history: nothing a reviewer wrote is silently dropped.
+    # revision in history: nothing a reviewer wrote is silently dropped. Every column the
+    # two tables share is copied (to_jsonb / jsonb_populate_record), so a column a
+    # migration adds to both (the pairwise preference of 0006) is kept too.
     """
     CREATE OR REPLACE FUNCTION redline_keep_overwritten_review() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -169,14 +195,13 @@ _FUNCTIONS = [
             SELECT 1 FROM review_history h
             WHERE h.review_id = OLD.id AND h.revision = OLD.revision
         ) AND NOT OLD.deleted THEN
-            INSERT INTO review_history (
-                id, created_at, updated_at, revision, dirty, sample_id, reviewer, verdict,
-                rating, categories, note, correction, flagged, time_spent_ms, device,
-                review_id, review_updated_at, reason)
-            VALUES (gen_random_uuid(), now(), now(), OLD.revision, false, OLD.sample_id,
-                OLD.reviewer, OLD.verdict, OLD.rating, OLD.categories, OLD.note,
-                OLD.correction, OLD.flagged, OLD.time_spent_ms, OLD.device, OLD.id,
-                OLD.updated_at, 'conflict')
+            INSERT INTO review_history
+            SELECT * FROM jsonb_populate_record(NULL::review_history,
+                to_jsonb(OLD) || jsonb_build_object(
+                    'id', gen_random_uuid(), 'created_at', now(), 'updated_at', now(),
+                    'dirty', false, 'seq', nextval('public.redline_change_seq'),
+                    'review_id', OLD.id, 'review_updated_at', OLD.updated_at,
+                    'reason', 'conflict'))
             ON CONFLICT DO NOTHING;
         END IF;
         RETURN NEW;
@@ -222,8 +247,18 @@ def _triggers_sql() -> list[str]:
             )
         else:
             statements.append(
-                f"CREATE TRIGGER redline_seq BEFORE INSERT OR UPDATE ON {table} "
+                f"ALTER TABLE {table} ALTER COLUMN seq "
+                "SET DEFAULT pg_catalog.nextval('public.redline_change_seq'), "
+                "ALTER COLUMN dirty SET DEFAULT false"
+            )
+            statements.append(
+                f"CREATE TRIGGER redline_seq BEFORE UPDATE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION redline_set_seq()"
+            )
+            statements.append(f"DROP TRIGGER IF EXISTS redline_lock ON {table}")
+            statements.append(
+                f"CREATE TRIGGER redline_lock BEFORE INSERT OR UPDATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION redline_lock_changes()"
             )
     for table in ("prompt_version", "threshold_proposal"):
         statements.append(f"DROP TRIGGER IF EXISTS redline_audit ON {table}")
@@ -347,17 +382,34 @@ _GRANTS = {
 }
 
 
-def _security_sql() -> list[str]:
+def _grant_sql(role: str, table: str, privileges: str, columns: Sequence[str]) -> list[str]:
+    """GRANT `privileges` on `table`; INSERT on a shared table covers every column but
+    `seq`, so an inserted row always takes the server's change sequence."""
+    wanted = [p.strip() for p in privileges.split(",")]
+    if table not in SEQ_TABLES or "INSERT" not in wanted:
+        return [f"GRANT {privileges} ON {table} TO {role}"]
+    insertable = ", ".join(f'"{c}"' for c in columns if c != "seq")
+    statements = [f"GRANT INSERT ({insertable}) ON {table} TO {role}"]
+    others = [p for p in wanted if p != "INSERT"]
+    if others:
+        statements.append(f"GRANT {', '.join(others)} ON {table} TO {role}")
+    return statements
+
+
+def _security_sql(columns: Mapping[str, Sequence[str]]) -> list[str]:
+    """`columns`: each shared table's columns, as the migrated schema has them."""
     statements = ["REVOKE ALL ON SCHEMA public FROM PUBLIC"]
     for role in (REVIEWER_ROLE, LEAD_ROLE):
         statements.append(f"GRANT USAGE ON SCHEMA public TO {role}")
-    statements.append(f"GRANT SELECT ON SEQUENCE redline_change_seq TO {REVIEWER_ROLE}")
+    # USAGE: an inserted row's `seq` default draws from it with the writer's rights.
+    statements.append(f"GRANT SELECT, USAGE ON SEQUENCE redline_change_seq TO {REVIEWER_ROLE}")
     for table in LOCAL_ONLY_TABLES:
         statements.append(f"REVOKE ALL ON {table} FROM PUBLIC, {REVIEWER_ROLE}, {LEAD_ROLE}")
     for role, grants in _GRANTS.items():
         for table, privileges in grants.items():
+            # Revoking the table's privileges revokes its column privileges too.
             statements.append(f"REVOKE ALL ON {table} FROM {role}")
-            statements.append(f"GRANT {privileges} ON {table} TO {role}")
+            statements += _grant_sql(role, table, privileges, columns.get(table, ()))
     for table in SEQ_TABLES:
         statements.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         statements.append(f"DROP POLICY IF EXISTS read_all ON {table}")
@@ -373,6 +425,7 @@ def _security_sql() -> list[str]:
             sql += f" WITH CHECK ({check})"
         statements.append(sql)
     for function in (
+        "redline_lock_changes()",
         "redline_set_seq()",
         "redline_set_audit_seq()",
         "redline_audit_status()",
@@ -381,6 +434,25 @@ def _security_sql() -> list[str]:
     ):
         statements.append(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
     return statements
+
+
+def _table_columns(conn: Connection, tables: Sequence[str]) -> dict[str, list[str]]:
+    """The columns of `tables` in the database as migrated (a later migration's new
+    columns included), in table order."""
+    found: dict[str, list[str]] = {t: [] for t in tables}
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, a.attname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname = ANY(:tables) "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
+        ),
+        {"tables": list(tables)},
+    )
+    for table, column in rows:
+        found[table].append(column)
+    return found
 
 
 def server_objects_version(conn: Connection) -> int | None:
@@ -407,7 +479,14 @@ def apply_server_objects(conn: Connection, *, where: str) -> None:
             where=where,
             hint="update Redline before running `redline shared init` on it",
         )
-    for statement in [*_META, *_roles_sql(), *_FUNCTIONS, *_triggers_sql(), *_security_sql()]:
+    columns = _table_columns(conn, SEQ_TABLES)
+    for statement in [
+        *_META,
+        *_roles_sql(),
+        *_FUNCTIONS,
+        *_triggers_sql(),
+        *_security_sql(columns),
+    ]:
         conn.execute(text(statement))
     conn.execute(
         text(

@@ -107,32 +107,39 @@ def _with_conflict_rule(
     return stmt.returning(returned_id, table.c.revision, table.c.seq)
 
 
-def push_raw(
-    shared: Connection, table: Table, rows: Sequence[Sequence[Any]], *, insert_only: bool
+def stage_raw(shared: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    """Send rows read with `raw_columns` to the transaction's temporary table (COPY; no
+    lock on the shared tables yet). `insert_staged` then moves them to `table`, in the
+    same transaction (the temporary table lives until its commit)."""
+    _staged(shared, table, rows)
+
+
+def insert_staged(
+    shared: Connection, table: Table, *, insert_only: bool
 ) -> list[tuple[str, int, int]]:
-    """Send rows read with `raw_columns`; return (id as 32 hex digits, revision, seq) of
-    those the server took.
+    """Insert the staged rows into `table`; return (id as 32 hex digits, revision, seq)
+    of those the server took.
 
     `insert_only`: rows that never change once written (samples, review history) are
     inserted when missing and otherwise left alone. Else an existing row is replaced only
     by a higher revision (or the same revision written later), so re-sending is harmless.
-    Run it inside a transaction (the temporary table lives until its commit).
     """
-    if not rows:
-        return []
-    _staged(shared, table, rows)
-    # As driver SQL (the statement has no parameters): no per-row type processing of
-    # the RETURNING rows, which cost more than the server's work for a large chunk.
+    # As driver SQL (the statement has no parameters), and the RETURNING rows straight
+    # from the driver's cursor (tuples of str, int, int): SQLAlchemy's rows for a large
+    # chunk cost more than the server's work.
     result = shared.exec_driver_sql(_insert_from_staged_sql(table, insert_only))
-    return [(r[0], int(r[1]), int(r[2])) for r in result.all()]
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 @functools.cache
 def _insert_from_staged_sql(table: Table, insert_only: bool) -> str:
     names = push_columns(table)
     staged = Table(_staged_name(table), MetaData(), *(Column(n, table.c[n].type) for n in names))
-    # No Python-side defaults (dirty): the server's trigger sets it, and the statement
-    # stays free of parameters.
+    # No Python-side defaults (dirty): the server's column defaults set `dirty` and `seq`,
+    # and the statement stays free of parameters.
     stmt = postgresql.insert(table).from_select(
         names, select(*(staged.c[n] for n in names)), include_defaults=False
     )
