@@ -274,6 +274,25 @@ def test_ensure_search_index_is_incremental(engine: Engine, make_samples: MakeSa
     assert len(queue.snapshot(engine, beta, QueueSort(), ME)) == 1
 
 
+def test_a_prefix_finds_words_indexed_after_an_earlier_search(
+    engine: Engine, make_samples: MakeSamples
+) -> None:
+    # The search's first rows spell a prefix out as the indexed words it starts: words
+    # indexed later must be found too, and the other words still have to match.
+    make_samples([{"input_text": "zebra crossing"}, {"input_text": "zebra"}])
+    queue.ensure_search_index(engine)
+    for text, count in (("zeb", 2), ("crossing zeb", 1), ("zebu", 0), ("Zebr", 2)):
+        f = QueueFilter(status="all", text=text)
+        assert len(queue.first_page(engine, f, QueueSort(), ME)) == count, text
+    make_samples([{"input_text": "a zebu crossing"}, {"output": "zebus"}])
+    queue.ensure_search_index(engine)
+    for text, count in (("zeb", 4), ("crossing zeb", 2), ("zebu", 2), ("zebus", 1)):
+        f = QueueFilter(status="all", text=text)
+        head = queue.first_page(engine, f, QueueSort(), ME)
+        assert list(head) == list(queue.snapshot(engine, f, QueueSort(), ME)), text
+        assert len(head) == count, text
+
+
 def test_ensure_search_index_cancel_keeps_committed_chunks(
     engine: Engine, make_samples: MakeSamples
 ) -> None:
@@ -297,6 +316,7 @@ def test_read_only_engine_searches_what_is_indexed(
     try:
         delta = QueueFilter(status="all", text="delta")
         assert len(queue.snapshot(reader, delta, QueueSort(), ME)) == 1
+        assert len(queue.first_page(reader, delta, QueueSort(), ME)) == 1
         assert queue.search_backlog(reader) == 1
     finally:
         reader.dispose()

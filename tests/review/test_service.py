@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from redline.errors import RedlineError
 from redline.review.service import ReviewService
@@ -44,6 +44,42 @@ def test_sample_detail_has_every_field(service: ReviewService, make_samples: Mak
     assert detail.captured_at is not None and detail.captured_at.tzinfo is not None
     with pytest.raises(RedlineError):
         service.sample_detail(uuid.uuid4())
+
+
+def test_open_sample_reads_what_the_four_reads_do_on_one_connection(
+    engine: Engine, service: ReviewService, make_samples: MakeSamples
+) -> None:
+    first, second = make_samples([{"model": "m1"}, {"model": "m2"}])
+    bob = ReviewService(engine, reviewer="bob@example.com", device="desktop")
+    service.submit(ReviewInput(first, verdict=Verdict.GOOD, note="fine"))
+    service.submit(ReviewInput(first, verdict=Verdict.BAD, correction="Better."))
+    bob.submit(ReviewInput(first, verdict=Verdict.UNSURE))
+    service.save_draft(ReviewInput(first, verdict=Verdict.GOOD, note="half", time_spent_ms=40))
+    bob.save_draft(ReviewInput(second, note="not mine"))
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine, "checkout", count)
+    try:
+        opened = service.open_sample(first)
+        empty = service.open_sample(second)
+    finally:
+        event.remove(engine, "checkout", count)
+    assert len(checkouts) == 2  # one connection (one read transaction) per sample
+    assert opened.detail == service.sample_detail(first)
+    assert opened.review == service.current_review(first)
+    assert opened.draft == service.load_draft(first)
+    assert list(opened.history) == service.history(first)
+    assert [(h.reviewer, h.verdict, h.reason) for h in opened.history] == [
+        ("bob@example.com", Verdict.UNSURE, None),
+        ("ann@example.com", Verdict.BAD, None),
+        ("ann@example.com", Verdict.GOOD, "edit"),
+    ]
+    assert (empty.review, empty.draft, empty.history) == (None, None, ())
+    with pytest.raises(RedlineError):
+        service.open_sample(uuid.uuid4())
 
 
 def test_first_submit_creates_revision_one(

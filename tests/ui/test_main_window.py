@@ -160,7 +160,10 @@ def test_search_field_typing_does_not_trigger_shortcuts(
     _press(qtbot, window, Qt.Key.Key_Slash)
     search = window.filter_bar.search_edit
     qtbot.waitUntil(search.hasFocus)
-    with qtbot.waitSignal(window.queue_loaded, timeout=5_000):
+    # The search's queue is a part of the store (the first queue may still be loading).
+    with qtbot.waitSignal(
+        window.queue_loaded, timeout=5_000, check_params_cb=lambda n: n < len(sample_ids)
+    ):
         qtbot.keyClicks(search, "ticket 7")
     assert search.text() == "ticket 7"
     assert window.review_panel.verdict() is None

@@ -163,6 +163,22 @@ def test_invalidate_reloads_only_the_changed_rows(qtbot: QtBot) -> None:
     assert model.data(model.index(450, Column.STATUS)) == "reviewed ✎"
 
 
+def test_invalidate_shows_rows_the_change_carries_without_a_query(qtbot: QtBot) -> None:
+    loader = CountingLoader()
+    model = QueueModel(loader=loader)
+    model.set_snapshot(np.arange(1, 1001, dtype=np.int64))
+    model.data(model.index(450, 0))
+    calls = len(loader.calls)
+
+    loader.reviewed.add(451)
+    fresh = loader.row(451)  # what the writer read after its commit
+    changes = Changes(frozenset({fresh.id}), reviews=True, rows=(fresh,))
+    with qtbot.waitSignal(model.dataChanged):
+        model.invalidate(changes)
+    assert len(loader.calls) == calls  # nothing read on the GUI thread
+    assert model.data(model.index(450, Column.VERDICT)) == "✗ bad"
+
+
 def test_sort_is_a_request_not_a_reorder(qtbot: QtBot) -> None:
     loader = CountingLoader()
     model = QueueModel(loader=loader)

@@ -408,18 +408,75 @@ def _text_head(
     if not candidates:
         return np.empty(0, dtype=np.int64)
     fts = fts_query(filter.text)
-    matches = {
-        r
-        for (r,) in conn.execute(
-            "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? AND rowid BETWEEN ? AND ?",
-            (fts, min(candidates), max(candidates)),
-        )
-    }
+    expanded = _expand_prefix(conn, filter.text)
+    if expanded == "":
+        matches: set[int] = set()  # the last word starts no indexed word
+    else:
+        matches = {
+            r
+            for (r,) in conn.execute(
+                "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                (expanded or fts, min(candidates), max(candidates)),
+            )
+        }
     matches.update(r for (r,) in conn.execute(_CORRECTION_MATCHES, {"fts": fts}))
     head = [r for r in candidates if r in matches][:limit]
     if len(head) < limit and len(candidates) == _HEAD_CANDIDATES:
         return None
     return np.array(head, dtype=np.int64)
+
+
+# A prefix that expands to more indexed words than this is searched as a prefix.
+MAX_PREFIX_TERMS = 200
+# Words the index holds exactly as typed (lower case): ASCII letters and digits.
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
+# (database, highest indexed rowid, prefix) -> the indexed words it starts; the index
+# only grows (ensure_search_index), and a grown index has a new key.
+_PREFIX_TERMS: dict[tuple[str, int, str], tuple[str, ...]] = {}
+
+
+def _expand_prefix(conn: sqlite3.Connection, text: str) -> str | None:
+    """`fts_query(text)` with its last word's prefix spelled out as the indexed words it
+    starts ('"w1" AND ("t1" OR "t2" ...)'); "" when it starts none; None to keep the
+    prefix.
+
+    FTS5 answers a prefix (without a prefix index) by merging the whole posting lists
+    of every word it starts, even for matches in a rowid range: 60 ms for a common
+    prefix at a million samples. The same words as exact terms are looked up within
+    the range, a millisecond or two.
+    """
+    words = [w for w in re.findall(r"\w+", text) if not _CJK.search(w)]
+    if not words:
+        return None
+    prefix = words[-1].lower()
+    if not _PLAIN_WORD.fullmatch(prefix):
+        # The tokenizer folds accents and splits at "_": such a word is left to FTS5.
+        return None
+    (indexed,) = conn.execute("SELECT last_rowid FROM sample_fts_state WHERE id = 1").fetchone()
+    (database,) = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+    key = (str(database), int(indexed), prefix)
+    terms = _PREFIX_TERMS.get(key)
+    if terms is None:
+        # A temporary fts5vocab table (this connection only; no schema change) lists
+        # the index's words in order, so a prefix is a range of them.
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.sample_fts_words "
+            "USING fts5vocab(main, 'sample_fts', 'row')"
+        )
+        found = conn.execute(
+            "SELECT term FROM temp.sample_fts_words WHERE term >= ? AND term < ? LIMIT ?",
+            (prefix, prefix + "\U0010ffff", MAX_PREFIX_TERMS + 1),
+        )
+        terms = tuple(term for (term,) in found)
+        if len(_PREFIX_TERMS) > 64:
+            _PREFIX_TERMS.clear()
+        _PREFIX_TERMS[key] = terms
+    if len(terms) > MAX_PREFIX_TERMS:
+        return None
+    if not terms:
+        return ""
+    spelled = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return " AND ".join([*(f'"{w}"' for w in words[:-1]), f"({spelled})"])
 
 
 _ROWS_SQL = f"""

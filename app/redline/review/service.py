@@ -20,11 +20,18 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, Integer, delete, func, literal_column, select
+from sqlalchemy import Engine, Integer, and_, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from redline.errors import RedlineError
-from redline.review.types import Changes, ReviewInput, ReviewState, SampleDetail, Verdict
+from redline.review.types import (
+    Changes,
+    OpenedSample,
+    ReviewInput,
+    ReviewState,
+    SampleDetail,
+    Verdict,
+)
 from redline.store.base import utcnow, uuid7
 from redline.store.models import Review, ReviewDraft, ReviewHistory, Sample
 from redline.store.session import session_scope
@@ -105,8 +112,9 @@ def _history_state(entry: ReviewHistory) -> ReviewState:
     )
 
 
-def _state_of(row: Review | ReviewHistory, **identity: Any) -> ReviewState:
-    """The review fields a current review and a kept revision share, plus their identity."""
+def _state_of(row: Any, **identity: Any) -> ReviewState:
+    """The review fields a current review and a kept revision share, plus their identity
+    (`row`: a Review or ReviewHistory object, or a row of either table)."""
     return ReviewState(
         sample_id=row.sample_id,
         reviewer=row.reviewer,
@@ -132,6 +140,68 @@ def _check(review: ReviewInput) -> ReviewInput:
         Verdict(review.verdict)  # a plain "good" string is fine, "great" is not
     categories = tuple(dict.fromkeys(c.strip() for c in review.categories if c.strip()))
     return replace(review, categories=categories)
+
+
+def _detail(sample: Any, rowid: int) -> SampleDetail:
+    """A SampleDetail from a sample (an ORM object or a row with the same column names)."""
+    return SampleDetail(
+        id=sample.id,
+        rowid=int(rowid),
+        batch_id=sample.batch_id,
+        source=sample.source,
+        external_id=sample.external_id,
+        captured_at=sample.captured_at,
+        model=sample.model,
+        prompt_name=sample.prompt_name,
+        prompt_version=sample.prompt_version,
+        variant=sample.variant,
+        session_id=sample.session_id,
+        system_prompt=sample.system_prompt,
+        input_text=sample.input_text,
+        input_messages=sample.input_messages,
+        output=sample.output,
+        score=sample.score,
+        decision=sample.decision,
+        latency_ms=sample.latency_ms,
+        tokens_in=sample.tokens_in,
+        tokens_out=sample.tokens_out,
+        language=sample.language,
+        language_guessed=sample.language_guessed,
+        segments=sample.segments,
+        signal_copied=sample.signal_copied,
+        signal_edited=sample.signal_edited,
+        signal_follow_up=sample.signal_follow_up,
+        signal_thumbs=sample.signal_thumbs,
+        inclusion_prob=sample.inclusion_prob,
+    )
+
+
+def _draft(sample_id: uuid.UUID, fields: dict[str, Any]) -> ReviewInput:
+    verdict = fields.get("verdict")
+    return ReviewInput(
+        sample_id=sample_id,
+        verdict=Verdict(verdict) if verdict else None,
+        rating=fields.get("rating"),
+        categories=tuple(fields.get("categories") or ()),
+        note=fields.get("note") or "",
+        correction=fields.get("correction"),
+        flagged=bool(fields.get("flagged")),
+        time_spent_ms=int(fields.get("time_spent_ms") or 0),
+    )
+
+
+def _newest_first(states: list[ReviewState]) -> list[ReviewState]:
+    # The current review first among equal times: it is the newest of its revisions.
+    states.sort(key=lambda s: (s.updated_at, s.reason is None, s.revision), reverse=True)
+    return states
+
+
+# Core tables for `open_sample`: plain rows convert several times faster than ORM
+# objects, and the read-ahead runs beside the GUI thread, competing for the GIL.
+_SAMPLE = Sample.__table__
+_DRAFT = ReviewDraft.__table__
+_REVIEW = Review.__table__
+_HISTORY = ReviewHistory.__table__
 
 
 class ReviewService:
@@ -163,36 +233,7 @@ class ReviewService:
             if found is None:
                 raise RedlineError(f"sample {sample_id} does not exist")
             sample, rowid = found
-            return SampleDetail(
-                id=sample.id,
-                rowid=int(rowid),
-                batch_id=sample.batch_id,
-                source=sample.source,
-                external_id=sample.external_id,
-                captured_at=sample.captured_at,
-                model=sample.model,
-                prompt_name=sample.prompt_name,
-                prompt_version=sample.prompt_version,
-                variant=sample.variant,
-                session_id=sample.session_id,
-                system_prompt=sample.system_prompt,
-                input_text=sample.input_text,
-                input_messages=sample.input_messages,
-                output=sample.output,
-                score=sample.score,
-                decision=sample.decision,
-                latency_ms=sample.latency_ms,
-                tokens_in=sample.tokens_in,
-                tokens_out=sample.tokens_out,
-                language=sample.language,
-                language_guessed=sample.language_guessed,
-                segments=sample.segments,
-                signal_copied=sample.signal_copied,
-                signal_edited=sample.signal_edited,
-                signal_follow_up=sample.signal_follow_up,
-                signal_thumbs=sample.signal_thumbs,
-                inclusion_prob=sample.inclusion_prob,
-            )
+            return _detail(sample, rowid)
 
     def current_review(self, sample_id: uuid.UUID) -> ReviewState | None:
         """This reviewer's current review of the sample, or None."""
@@ -215,9 +256,62 @@ class ReviewService:
                     select(ReviewHistory).where(ReviewHistory.sample_id == sample_id)
                 )
             ]
-        # The current review first among equal times: it is the newest of its revisions.
-        states.sort(key=lambda s: (s.updated_at, s.reason is None, s.revision), reverse=True)
-        return states
+        return _newest_first(states)
+
+    def open_sample(self, sample_id: uuid.UUID) -> OpenedSample:
+        """Everything the review views show for one sample, in one read.
+
+        The sample with this reviewer's draft (one statement), then every review and
+        kept revision of it (one more), on one connection in one transaction: one
+        consistent snapshot, and one connection opened instead of one per part.
+
+        Raises:
+            RedlineError: the sample does not exist.
+        """
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    _SAMPLE,
+                    literal_column("sample.rowid", Integer).label("sample_rowid"),
+                    _DRAFT.c.fields.label("draft_fields"),
+                )
+                .select_from(
+                    _SAMPLE.outerjoin(
+                        _DRAFT,
+                        and_(
+                            _DRAFT.c.sample_id == _SAMPLE.c.id,
+                            _DRAFT.c.reviewer == self.reviewer,
+                        ),
+                    )
+                )
+                .where(_SAMPLE.c.id == sample_id)
+            ).one_or_none()
+            if found is None:
+                raise RedlineError(f"sample {sample_id} does not exist")
+            reviews = conn.execute(
+                select(_REVIEW).where(
+                    _REVIEW.c.sample_id == sample_id, _REVIEW.c.deleted.is_(False)
+                )
+            ).all()
+            kept = conn.execute(select(_HISTORY).where(_HISTORY.c.sample_id == sample_id)).all()
+        states = [_state_of(r, id=r.id, updated_at=r.updated_at) for r in reviews]
+        mine = next((s for s in states if s.reviewer == self.reviewer), None)
+        for h in kept:
+            states.append(
+                _state_of(
+                    h,
+                    id=h.review_id,
+                    updated_at=h.review_updated_at,
+                    reason=h.reason,
+                    history_id=h.id,
+                )
+            )
+        return OpenedSample(
+            detail=_detail(found, found.sample_rowid),
+            review=mine,
+            draft=None if found.draft_fields is None else _draft(sample_id, found.draft_fields),
+            history=tuple(_newest_first(states)),
+        )
 
     def progress(
         self, batch_id: uuid.UUID | None = None, *, total: int | None = None
@@ -340,17 +434,7 @@ class ReviewService:
             if stored is None:
                 return None
             fields = stored.fields
-        verdict = fields.get("verdict")
-        return ReviewInput(
-            sample_id=sample_id,
-            verdict=Verdict(verdict) if verdict else None,
-            rating=fields.get("rating"),
-            categories=tuple(fields.get("categories") or ()),
-            note=fields.get("note") or "",
-            correction=fields.get("correction"),
-            flagged=bool(fields.get("flagged")),
-            time_spent_ms=int(fields.get("time_spent_ms") or 0),
-        )
+        return _draft(sample_id, fields)
 
     def discard_draft(self, sample_id: uuid.UUID) -> None:
         """Forget the sample's draft (nothing happens when there is none)."""

@@ -6,7 +6,7 @@ Every value is a frozen dataclass: safe to pass between threads and to keep in c
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from redline.store.models import Verdict
 
 __all__ = [
     "Changes",
+    "OpenedSample",
     "QueueFilter",
     "QueueSort",
     "QueueStatus",
@@ -116,6 +117,23 @@ class SampleDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenedSample:
+    """What the review views show for one sample, read together (`ReviewService.open_sample`).
+
+    Attributes:
+        detail: the sample itself.
+        review: this reviewer's current review, or None.
+        draft: this reviewer's half-written review, or None.
+        history: every reviewer's current review and every kept revision, newest first.
+    """
+
+    detail: SampleDetail
+    review: ReviewState | None
+    draft: ReviewInput | None
+    history: tuple[ReviewState, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SampleRow:
     """One row of the queue, as seen by the current reviewer."""
 
@@ -173,5 +191,9 @@ class Changes:
     sample_ids: frozenset[uuid.UUID] = frozenset()
     reviews: bool = False
     samples: bool = False
+    # The changed samples' queue rows as the current reviewer sees them, read right after
+    # the write (optional): the queue shows them without reading them again on the GUI
+    # thread. Not part of what changed, so not compared.
+    rows: tuple[SampleRow, ...] = field(default=(), compare=False)
     # The prompt catalog: a prompt, a version's content or status, guidelines, experiments.
     prompts: bool = False

@@ -177,14 +177,16 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
 
     def invalidate(self, changes: Changes) -> None:
-        """Reload the rows of the changed samples (their pages are dropped now and
-        reloaded when next shown); samples not in a loaded page need nothing."""
+        """Reload the rows of the changed samples that are in loaded pages (rows the
+        change carries, `changes.rows`, are taken as they are, without a query);
+        samples not in a loaded page need nothing."""
         if changes.samples:
             # Sample data itself changed (an import): nothing cached can be trusted.
             self._refresh_all()
             return
         if not changes.sample_ids:
             return
+        carried = {row.rowid: row for row in changes.rows}
         for page, entries in list(self._pages.items()):
             hits = [
                 i
@@ -196,7 +198,11 @@ class QueueModel(QAbstractTableModel):
             # Reload just those rows (a review changes one row, not its page of 200).
             first = page * PAGE_SIZE
             keys = self._rowids[[first + i for i in hits]]
-            fresh = {row.rowid: row for row in self._loader(keys)}
+            wanted = {int(k) for k in keys}
+            fresh = {row.rowid: row for row in carried.values() if row.rowid in wanted}
+            missing = [int(k) for k in keys if int(k) not in fresh]
+            if missing:
+                fresh.update((row.rowid, row) for row in self._loader(np.array(missing)))
             for i, key in zip(hits, keys, strict=True):
                 row = fresh.get(int(key))
                 entries[i] = _Entry.of(row) if row is not None else None
@@ -251,7 +257,7 @@ class QueueModel(QAbstractTableModel):
 
     @override
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _COLUMNS
 
     @override
     def headerData(
@@ -275,7 +281,7 @@ class QueueModel(QAbstractTableModel):
         if role not in _ROLES or not index.isValid():
             return None
         row_number, column = index.row(), index.column()
-        if not (0 <= row_number < len(self._rowids) and 0 <= column < len(Column)):
+        if not (0 <= row_number < len(self._rowids) and 0 <= column < _COLUMNS):
             return None
         if role == _ROWID:
             return int(self._rowids[row_number])
@@ -344,6 +350,7 @@ class _Entry(NamedTuple):
         return None if row is None else cls.of(row)
 
 
+_COLUMNS = len(Column)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)

@@ -61,6 +61,11 @@ class DiffView(QTextBrowser):
         return f"+{stats.inserted_words} −{stats.deleted_words} words"
 
     def _render(self) -> None:
+        if all(segment.kind == "equal" for segment in self.segments):
+            # Nothing to mark (the editor still holds the output, the usual case when a
+            # sample is shown): plain text lays out the same for less work than HTML.
+            self.setPlainText("".join(segment.text for segment in self.segments))
+            return
         theme = current_theme()
         tokens = theme.tokens if theme is not None else load_tokens("light")
         self.setHtml(diff_html(self.segments, tokens))

@@ -74,6 +74,10 @@ class GuidelinesPane(QWidget):
 
     def show_guidelines(self, guidelines: Guidelines) -> None:
         """Show `guidelines` (an edit in progress for the same prompt is kept)."""
+        if guidelines == self.guidelines:
+            # The next sample of the same prompt: rendering the markdown again (a
+            # document of pages) would be most of the work of showing that sample.
+            return
         same_prompt = self.guidelines is not None and (
             self.guidelines.prompt_name == guidelines.prompt_name
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
 import uuid
 from collections import OrderedDict
@@ -73,6 +74,10 @@ IDLE_AFTER_S = 180.0
 READ_AHEAD = 3
 # Review keys pressed while a sample loads are kept and applied to it, up to this many.
 MAX_PENDING_KEYS = 20
+# "Working…" shows for background work that lasts longer than this.
+BUSY_AFTER_MS = 400
+# The progress count follows a write after this pause (one count for a quick run).
+PROGRESS_AFTER_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +91,12 @@ class LoadedSample:
 
 
 def _load_sample(service: ReviewService, sample_id: uuid.UUID) -> LoadedSample:
+    opened = service.open_sample(sample_id)  # one connection, one read transaction
     return LoadedSample(
-        detail=service.sample_detail(sample_id),
-        review=service.current_review(sample_id),
-        draft=service.load_draft(sample_id),
-        history=tuple(history_entries(service.history(sample_id))),
+        detail=opened.detail,
+        review=opened.review,
+        draft=opened.draft,
+        history=tuple(history_entries(opened.history)),
     )
 
 
@@ -113,8 +119,18 @@ def _queue_head(
     return QueueHead(rowids, rows, first)
 
 
-def _submit(service: ReviewService, review: ReviewInput) -> Changes:
-    return service.submit(review)
+def _submit(service: ReviewService, review: ReviewInput, rowid: int | None) -> Changes:
+    changes = service.submit(review)
+    if rowid is None:
+        return changes
+    # The submitted row as the queue shows it now, read here on the writer, so the
+    # queue repaints it without a query on the GUI thread. The review is committed
+    # already: if this read fails, the queue reads the row itself (and shows why).
+    try:
+        rows = queue.load_rows(service.engine, [rowid], service.reviewer)
+    except sqlite3.Error:
+        return changes
+    return dataclasses.replace(changes, rows=tuple(rows))
 
 
 def _filter_options(engine: Engine) -> tuple[StoreStats, list[BatchInfo]]:
@@ -173,6 +189,7 @@ class MainWindow(DesktopMixin, QMainWindow):
         self._unsaved: dict[uuid.UUID, ReviewInput] = {}
         self._queue_generation = 0
         self._full_snapshot_generation = -1
+        self._snapshot_task: Task | None = None
         self._rowids: dict[uuid.UUID, int] = {}
         self._guidelines_cache: dict[str | None, Guidelines] = {}
         self._guidelines_prompt: str | None = None
@@ -284,6 +301,14 @@ class MainWindow(DesktopMixin, QMainWindow):
         self.busy_label.setObjectName("metaLabel")
         self.statusBar().addWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.busy_label)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_AFTER_MS)
+        self._busy_timer.timeout.connect(self._show_busy)
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_AFTER_MS)
+        self._progress_timer.timeout.connect(self.refresh_progress)
         self.statusBar().addPermanentWidget(self.progress_label)
         self.sync_widget = SyncWidget(
             engine=engine, settings=settings, runner=self.runner, hub=self.hub, parent=self
@@ -376,14 +401,28 @@ class MainWindow(DesktopMixin, QMainWindow):
         generation = self._queue_generation
         args = (self.engine, filter, self.sort, self.reviewer)
         preload = self.current is None
+        if self._snapshot_task is not None:
+            # Superseded: stop its query now, not when the next snapshot starts.
+            self._snapshot_task.cancel()
+            self._snapshot_task.signals.drop()
+            self._snapshot_task = None
         head = self.runner.submit(
             _queue_head, self.service, filter, self.sort, preload, key="queue-first-page"
         )
         head.signals.succeeded.connect(lambda head: self._on_first_page(generation, head))
         head.signals.failed.connect(self._on_task_failed)
+        # The snapshot starts once the first rows are in: on two cores, a snapshot of a
+        # common word (seconds of CPU) running beside the first page would slow it down.
+        # A superseded head delivers nothing, and its reload's snapshot never starts.
+        head.signals.finished.connect(lambda: self._take_snapshot(generation, args))
+
+    def _take_snapshot(self, generation: int, args: tuple[Any, ...]) -> None:
+        if generation != self._queue_generation or self._closed:
+            return
         full = self.runner.submit(queue.snapshot, *args, key="queue-snapshot", pass_progress=True)
         full.signals.succeeded.connect(lambda rowids: self._on_snapshot(generation, rowids))
         full.signals.failed.connect(self._on_task_failed)
+        self._snapshot_task = full
 
     def _on_filter_changed(self, _filter: QueueFilter) -> None:
         self.reload_queue()
@@ -403,6 +442,7 @@ class MainWindow(DesktopMixin, QMainWindow):
     def _on_snapshot(self, generation: int, rowids: Any) -> None:
         if generation != self._queue_generation:
             return
+        self._snapshot_task = None
         self._full_snapshot_generation = generation
         self._set_rowids(rowids, complete=True)
         self.queue_loaded.emit(self.queue_model.rowCount())
@@ -430,12 +470,22 @@ class MainWindow(DesktopMixin, QMainWindow):
             self._show_nothing()
 
     def _current_rowid(self) -> int | None:
+        # The row the reviewer is on, also while its sample is still loading (the one
+        # shown is then the sample before it, often just submitted).
+        row = self.queue_model.rowid_at(self._current_row())
+        if row is not None:
+            return row
         return self.current.detail.rowid if self.current is not None else None
 
     def _select_row(self, row: int) -> None:
         index = self.queue_model.index(row, 0)
-        self.queue_view.setCurrentIndex(index)
-        self.queue_view.scrollTo(index)
+        view = self.queue_view
+        if not view.viewport().rect().contains(view.visualRect(index)):
+            # Out of view: bring it to the middle first, so the next rows a reviewer
+            # submits through are on screen as well. Scrolled into view row by row (what
+            # setCurrentIndex does), the whole table repaints on every submit.
+            view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        view.setCurrentIndex(index)
         # setCurrentIndex does not re-emit for the row already current (after a reset
         # that kept it): make sure the row's sample is the one shown.
         self._show_row(row)
@@ -491,7 +541,13 @@ class MainWindow(DesktopMixin, QMainWindow):
             self._on_sample_loaded(ready, direct=True)
             return
         self._loading_id = sample_row.id
-        task = self.runner.submit(_load_sample, self.service, sample_row.id, key="sample-detail")
+        if sample_row.id in self._reading:
+            return  # being read ahead: shown when that read arrives (see _keep_ready)
+        self._load_shown(sample_row.id)
+
+    def _load_shown(self, sample_id: uuid.UUID) -> None:
+        """Read the sample to show (`_loading_id`) in the background."""
+        task = self.runner.submit(_load_sample, self.service, sample_id, key="sample-detail")
         task.signals.succeeded.connect(self._on_sample_loaded)
         task.signals.failed.connect(self._on_sample_failed)
 
@@ -511,8 +567,10 @@ class MainWindow(DesktopMixin, QMainWindow):
         if self._progress_batch != loaded.detail.batch_id:
             self.refresh_progress()
         self.sample_shown.emit(loaded.detail.id)
-        # After this sample is painted: reading ahead is not part of showing it.
-        QTimer.singleShot(0, self._read_ahead)
+        # Now, not after the next event-loop pass: keys pressed back to back may come
+        # before it, and each would then wait for its sample (a read costs a worker
+        # thread about a millisecond; it runs while this sample is painted).
+        self._read_ahead()
         self._run_pending()
 
     def _on_sample_failed(self, exc: BaseException) -> None:
@@ -527,7 +585,7 @@ class MainWindow(DesktopMixin, QMainWindow):
         if self._closed:
             return  # queued before the window closed: its runner is gone
         row = self._current_row()
-        wanted = []
+        epoch = self._ready_epoch
         for next_row in range(row + 1, row + 1 + READ_AHEAD):
             sample_row = self.queue_model.row_at(next_row)
             if (
@@ -535,26 +593,31 @@ class MainWindow(DesktopMixin, QMainWindow):
                 and sample_row.id not in self._ready
                 and sample_row.id not in self._reading
             ):
-                wanted.append(sample_row.id)
-        if not wanted:
-            return
-        epoch = self._ready_epoch
-        # No latest-wins key: a fast reviewer would supersede every read before it
-        # delivers. Each sample is read once at a time (`_reading`).
-        self._reading.update(wanted)
-        task = self.runner.submit(lambda: [_load_sample(self.service, i) for i in wanted])
-        task.signals.succeeded.connect(lambda loaded: self._keep_all_ready(loaded, epoch))
-        task.signals.finished.connect(lambda: self._reading.difference_update(wanted))
-        # A sample that cannot be read now is read (and its error shown) when it is shown.
+                self._read_one(sample_row.id, epoch)
 
-    def _keep_all_ready(self, loaded: list[LoadedSample], epoch: int) -> None:
-        for one in loaded:
-            self._keep_ready(one, epoch)
+    def _read_one(self, sample_id: uuid.UUID, epoch: int) -> None:
+        # One task per sample, so the next one arrives first. No latest-wins key: a
+        # fast reviewer would supersede every read before it delivers. Each sample is
+        # read once at a time (`_reading`).
+        self._reading.add(sample_id)
+        task = self.runner.submit(_load_sample, self.service, sample_id)
+        task.signals.succeeded.connect(lambda loaded: self._keep_ready(loaded, epoch))
+        task.signals.finished.connect(lambda: self._read_done(sample_id))
+
+    def _read_done(self, sample_id: uuid.UUID) -> None:
+        self._reading.discard(sample_id)
+        if self._loading_id == sample_id:
+            # The sample waited for this read, which failed or was written since it
+            # was read: read it again (an error then shows).
+            self._load_shown(sample_id)
 
     def _keep_ready(self, loaded: LoadedSample, epoch: int) -> None:
         changed = max(self._all_changed_at, self._changed_at.get(loaded.detail.id, -1))
         if changed > epoch:
             return  # written since it was read
+        if loaded.detail.id == self._loading_id:
+            self._on_sample_loaded(loaded, direct=True)  # the sample waited for it
+            return
         self._ready[loaded.detail.id] = loaded
         while len(self._ready) > 2 * READ_AHEAD:
             self._ready.popitem(last=False)
@@ -666,6 +729,8 @@ class MainWindow(DesktopMixin, QMainWindow):
 
     def _on_guidelines_saved(self, guidelines: Guidelines) -> None:
         self._on_guidelines(guidelines)
+        # Guidelines belong to the prompt catalog: its pages show them too.
+        self.hub.publish(Changes(prompts=True))
         self.statusBar().showMessage(
             f"Guidelines for {guidelines.prompt_name} saved (revision {guidelines.revision}).",
             5000,
@@ -676,6 +741,8 @@ class MainWindow(DesktopMixin, QMainWindow):
 
     def refresh_progress(self) -> None:
         """Update "312 of 5,000 reviewed in this batch" in the background."""
+        if self._closed:
+            return
         batch = self.current.detail.batch_id if self.current is not None else None
         self._progress_batch = batch
         task = self.runner.submit(
@@ -694,7 +761,16 @@ class MainWindow(DesktopMixin, QMainWindow):
         self.progress_shown.emit(text)
 
     def _on_busy_changed(self, busy: bool) -> None:
-        self.busy_label.setText("Working…" if busy else "")
+        # Shown only for work that lasts: a label blinking with every short task (each
+        # submit and read-ahead) would relayout the status bar twice per sample.
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_label.setText("")
+
+    def _show_busy(self) -> None:
+        self.busy_label.setText("Working…")
 
     # ============================================================== review flow
 
@@ -713,6 +789,8 @@ class MainWindow(DesktopMixin, QMainWindow):
         task.signals.failed.connect(self._on_task_failed)
 
     def _on_draft_saved(self, sample_id: uuid.UUID) -> None:
+        # A read of this sample that started before the draft was written lacks it.
+        self._forget_ready(Changes(frozenset({sample_id})))
         if self.current is not None and self.current.detail.id == sample_id:
             self.review_panel.set_status("Draft saved")
         self.draft_saved.emit(sample_id)
@@ -738,7 +816,8 @@ class MainWindow(DesktopMixin, QMainWindow):
         self.review_panel.cancel_draft()
         self._unsaved.pop(review.sample_id, None)
         self._in_flight += 1
-        task = self.runner.submit(_submit, self.service, review, write=True)
+        rowid = self.current.detail.rowid if self.current is not None else None
+        task = self.runner.submit(_submit, self.service, review, rowid, write=True)
         task.signals.succeeded.connect(self._on_submitted)
         task.signals.failed.connect(lambda exc: self._on_submit_failed(exc, review))
         # Its read-ahead copy predates the review.
@@ -814,7 +893,12 @@ class MainWindow(DesktopMixin, QMainWindow):
             self.reload_queue()
             self._load_filter_options()
             self._index_for_search()
-        self.refresh_progress()
+        elif changes.prompts:
+            # Guidelines may have changed elsewhere (the prompts page, a pull).
+            self._guidelines_cache.clear()
+        # Counted once the reviewer pauses, not once per submit of a quick run: each
+        # count is a task, and its result another relayout of the status bar.
+        self._progress_timer.start()
 
     # ============================================================ key handlers
 
@@ -935,6 +1019,8 @@ class MainWindow(DesktopMixin, QMainWindow):
         # queued writes finish, then stop the rest.
         self.review_panel.flush_draft()
         self._closed = True
+        self._progress_timer.stop()
+        self._busy_timer.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -294,6 +294,8 @@ class ReviewPanel(QWidget):
 
     def set_history(self, entries: list[HistoryEntry]) -> None:
         """Show the sample's review history (newest first)."""
+        if not entries and not self.history_model.rowCount():
+            return  # no history before either: nothing to reset and lay out again
         self.history_model.set_entries(entries)
         self.history_title.setText(f"History ({len(entries)})" if entries else "History")
         self.history_view.resizeColumnsToContents()

@@ -172,6 +172,11 @@ class SampleView(QWidget):
         self.system_text.setMaximumHeight(160)
         self.system_text.setVisible(False)
 
+        # Turn frames are kept and reused from sample to sample: a new frame (and its
+        # style-sheet polish) for every turn of every sample cost more than the rest of
+        # showing a sample. The first `_turns_shown` of them show the current turns.
+        self._turn_frames: list[tuple[QFrame, QLabel, QLabel]] = []
+        self._turns_shown = 0
         self.turns = QWidget()
         self.turns_layout = QVBoxLayout(self.turns)
         self.turns_layout.setContentsMargins(0, 0, 0, 0)
@@ -228,8 +233,8 @@ class SampleView(QWidget):
         self.splitter.setVisible(has)
         self.meta_label.setVisible(has)
         self.empty_label.setVisible(not has)
-        self._clear_turns()
         if detail is None:
+            self._show_turns([])
             self.signals_label.setVisible(False)
             self.output.clear()
             return
@@ -241,66 +246,62 @@ class SampleView(QWidget):
         self.system_toggle.setVisible(bool(system))
         self.system_text.setPlainText(system)
         self.system_toggle.setChecked(False)
-        messages = detail.input_messages or []
-        shown = 0
-        for message in messages:
+        turns: list[tuple[str, str]] = []
+        for message in detail.input_messages or []:
             if not isinstance(message, dict):
                 continue
             role = str(message.get("role", "user"))
             # Already shown (collapsed) above when the sample has a system prompt.
             if role == "system" and system:
                 continue
-            self._add_turn(role, message_text(message.get("content")))
-            shown += 1
-        if not shown:
-            self._add_turn("user", detail.input_text)
+            turns.append((role, message_text(message.get("content"))))
+        self._show_turns(turns or [("user", detail.input_text)])
         self.output.setMarkdown(keep_line_breaks(detail.output))
         self._style_code_blocks()
         self.output.verticalScrollBar().setValue(0)
 
     def turn_texts(self) -> list[tuple[str, str]]:
         """(role, text) of each conversation turn shown."""
-        out: list[tuple[str, str]] = []
-        for i in range(self.turns_layout.count()):
-            item = self.turns_layout.itemAt(i)
-            frame = item.widget() if item is not None else None
-            if frame is None:
-                continue
-            role = frame.findChild(QLabel, "turnRole")
-            text = frame.findChild(QLabel, "turnText")
-            if role is not None and text is not None:
-                out.append((role.text().lower(), text.text()))
-        return out
+        return [
+            (role.text().lower(), body.text())
+            for _frame, role, body in self._turn_frames[: self._turns_shown]
+        ]
 
-    def _add_turn(self, role: str, text: str) -> None:
+    def _show_turns(self, turns: list[tuple[str, str]]) -> None:
+        while len(self._turn_frames) < len(turns):
+            self._turn_frames.append(self._new_turn())
+        for i, (frame, role_label, body) in enumerate(self._turn_frames):
+            if i >= len(turns):
+                frame.setVisible(False)
+                continue
+            role, text = turns[i]
+            if frame.property("role") != role:
+                frame.setProperty("role", role)
+                # The style sheet colours a turn by its role: apply the new one.
+                frame.style().unpolish(frame)
+                frame.style().polish(frame)
+            role_label.setText(role.upper())
+            body.setText(text)
+            frame.setVisible(True)
+        self._turns_shown = len(turns)
+
+    def _new_turn(self) -> tuple[QFrame, QLabel, QLabel]:
         frame = QFrame()
         frame.setObjectName("turn")
-        frame.setProperty("role", role)
         layout = QVBoxLayout(frame)
         layout.setContentsMargins(8, 6, 8, 6)
-        role_label = QLabel(role.upper())
+        role_label = QLabel()
         role_label.setObjectName("turnRole")
         body = QLabel()
         body.setObjectName("turnText")
         body.setTextFormat(Qt.TextFormat.PlainText)
-        body.setText(text)
         body.setWordWrap(True)
         body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(role_label)
         layout.addWidget(body)
         self.turns_layout.addWidget(frame)
-
-    def _clear_turns(self) -> None:
-        while self.turns_layout.count():
-            item = self.turns_layout.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                # Hidden and deleted, never re-parented to None: that would make it a
-                # top-level window for a moment, which can take the activation away
-                # from the main window (then its shortcuts stop working).
-                widget.hide()
-                widget.deleteLater()
+        return frame, role_label, body
 
     def _style_code_blocks(self) -> None:
         # Qt's markdown reader marks fenced and indented code blocks but leaves their font
