@@ -25,6 +25,7 @@ from redline.policies.service import (
     import_policies,
     list_proposals,
 )
+from redline.prompts.rules import NotAllowed, Role
 from redline.settings import Settings, save_settings
 from redline.store.base import uuid7
 from redline.store.models import Batch, Policy, Review, Sample
@@ -208,11 +209,16 @@ def test_proposals_decide_once_and_move_the_policy(engine: Engine) -> None:
         evidence={"old": {"threshold": 0.5}}, proposer="ana",
     )  # fmt: skip
     assert proposal.old_value == 0.5  # the segment's own threshold
-    decided = decide_proposal(engine, proposal.id, approve=True, decider="carol")
+    # A reviewer may not decide (the shared database refuses it too): nothing moves.
+    with pytest.raises(NotAllowed, match="only leads may decide"):
+        decide_proposal(engine, proposal.id, approve=True, decider="ana", role=Role.REVIEWER)
+    assert find_policy(engine, "auto-send").segment_thresholds == {"de": 0.5}
+    assert list_proposals(engine)[0].status == "proposed"
+    decided = decide_proposal(engine, proposal.id, approve=True, decider="carol", role=Role.LEAD)
     assert (decided.status, decided.decider) == ("approved", "carol")
     assert find_policy(engine, "auto-send").segment_thresholds == {"de": 0.6}
     with pytest.raises(RedlineError, match="approved already"):
-        decide_proposal(engine, proposal.id, approve=False, decider="carol")
+        decide_proposal(engine, proposal.id, approve=False, decider="carol", role=Role.LEAD)
     assert [p.id for p in list_proposals(engine, policy.id)] == [proposal.id]
     with engine.connect() as conn:
         assert conn.scalar(select(Policy.revision)) == 2
@@ -267,4 +273,4 @@ def test_cli_text_segments_and_proposal(
 def test_unknown_ids_are_clear(engine: Engine) -> None:
     _store(engine)
     with pytest.raises(RedlineError, match="no such proposal"):
-        decide_proposal(engine, uuid.uuid4(), approve=True, decider="carol")
+        decide_proposal(engine, uuid.uuid4(), approve=True, decider="carol", role=Role.LEAD)

@@ -87,14 +87,25 @@ def test_a_refused_review_in_the_middle_of_a_push_is_named_and_the_rest_goes_thr
     with ana.store.begin() as conn:
         conn.exec_driver_sql("UPDATE review SET adjudicated = 1 WHERE id = ?", (middle,))
 
-    for _ in range(2):  # and again: refused again, nothing doubled
+    (external_id,) = _local(
+        ana,
+        "SELECT external_id FROM sample JOIN review ON review.sample_id = sample.id "
+        f"WHERE review.id = '{middle}'",
+    )
+    for attempt in range(2):  # and again: not sent, nothing doubled
         report = ana.sync()
-        assert len(report.refused) == 1 and middle in report.refused[0].replace("-", "")
+        if attempt == 0:
+            (line,) = report.refused
+            assert line.startswith(f"your adjudication of sample {external_id} was refused")
+        else:
+            assert report.refused == []
         assert _server_ids(shared_db, "review") == _local(
             ana, "SELECT id FROM review WHERE dirty = 0"
         )
         assert len(_server_ids(shared_db, "review")) == 8
         assert _local(ana, "SELECT id FROM review WHERE dirty = 1") == {middle}
+        status = service.sync_status(ana.store, ana.profile)
+        assert status.pending == {} and len(status.refused) == 1
 
 
 def _reviewer_engine(shared_db: SharedDb, machine: Machine) -> Engine:

@@ -1,18 +1,19 @@
 """A reviewer whose local store holds work only a lead may share (an adjudication made
 with `role: lead` in the local settings) syncs: the server's row-level security refuses
-that row, and only that row. What the user sees: the sync finishes, says which row was
-refused and why, the rest of the push goes through, the refused work stays in the
-local store (pending, never silently dropped), and the next sync neither hangs nor
-doubles anything; it reports the refusal again, each time.
+that row, and only that row. What the user sees: the sync finishes, says in plain words
+what was refused and why (the server's reason at the end), the rest of the push goes
+through, and the refused work stays in the local store, never silently dropped, counted
+as refused (status bar, `redline sync status`) rather than pending. The next syncs do
+not send it again (nor retry its chunk row by row) until she changes it; changed, it is
+sent again: refused again, or taken once the team made her a lead.
 
 A threshold decision a reviewer made on her own proposal is refused the same way, and
-the server's row (still proposed) replaces it, as the server decides proposals.
-
-Two gaps are kept as strict xfails for the issue note: the status bar never shows a
-refusal, and a refused decision leaves the local policy at the threshold it approved."""
+the server's rows replace it: the proposal (still proposed) and the policy whose
+threshold the approval had moved, as the server decides proposals."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
 
 from redline import cli
@@ -33,14 +34,15 @@ from redline.policies.service import (
     list_policies,
     list_proposals,
 )
-from redline.prompts.rules import Role
+from redline.prompts.rules import NotAllowed, Role
 from redline.quality.disagreements import Adjudication, adjudicate
 from redline.review.types import Verdict
 from redline.settings import Settings, save_settings
-from redline.store.models import Review
+from redline.store.models import Policy, Review
 from redline.sync.credentials import SESSION_PASSWORDS
 from redline.sync.profiles import put_profile
-from redline.sync.service import pending_counts
+from redline.sync.server import add_user
+from redline.sync.service import pending_counts, sync_status
 from redline.ui.changes import ChangeHub
 from redline.ui.sync.status import SyncWidget
 from redline.ui.tasks import TaskRunner
@@ -98,40 +100,96 @@ def _adjudication(machine: Machine, sample_id: uuid.UUID) -> Review:
     return row  # type: ignore[return-value]
 
 
-def test_a_refused_adjudication_is_named_the_rest_goes_through_and_it_stays_local(
+@contextlib.contextmanager
+def _review_inserts(machine: Machine) -> Iterator[list[str]]:
+    """The statements of `machine`'s syncs that write reviews on the server."""
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO REVIEW "):
+            seen.append(statement)
+
+    event.listen(machine.shared, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(machine.shared, "before_cursor_execute", record)
+
+
+REFUSED_ADJUDICATION = (
+    "your adjudication of sample r00000 was refused by the shared database: "
+    "only leads may adjudicate"
+)
+
+
+def test_a_refused_adjudication_is_named_kept_and_not_sent_again_until_changed(
     shared_db: SharedDb, make_machine: MakeMachine
 ) -> None:
     ana, cleo, disputed = _adjudicating_reviewer(make_machine)
     report = cleo.sync()
 
-    # The one refused row is named, with the server's reason.
-    assert len(report.refused) == 1, report.refused
-    refused = report.refused[0]
-    adjudication = _adjudication(cleo, disputed)
-    assert refused.startswith(f"review {adjudication.id}: ")
+    # The one refused row is named for people, with the server's reason at the end.
+    (refused,) = report.refused
+    assert refused.startswith(REFUSED_ADJUDICATION + " (")
     assert "row-level security" in refused
     # The rest of the push went through.
     assert report.pushed.get("review") == 2
     assert len(_server_reviews(shared_db, cleo.user)) == 2
     assert all(not adjudicated for _, adjudicated in _server_reviews(shared_db, cleo.user))
-    # Her adjudication is kept, still waiting to be shared (so the status bar counts it).
+    # Her adjudication is kept, counted as refused (not pending: sending it again
+    # unchanged would only be refused again).
+    adjudication = _adjudication(cleo, disputed)
     assert adjudication.adjudicated and adjudication.dirty
     assert adjudication.note == "final: it is wrong"
-    assert pending_counts(cleo.store, cleo.profile) == {"review": 1}
+    status = sync_status(cleo.store, cleo.profile)
+    assert (status.pending, status.refused) == ({}, (REFUSED_ADJUDICATION,))
 
-    # The next syncs finish, refuse the same row again (and only it), double nothing.
+    # The next syncs do not send it: new work in its chunk goes in one statement (no
+    # row-by-row retry), and a sync with nothing new writes no review at all.
     ids = ana.sample_ids()
-    cleo.review(ids[3], Verdict.UNSURE)  # new work in the same chunk as the refused row
-    again = cleo.sync()
-    assert again.refused == [refused]
-    assert again.pushed.get("review") == 1
-    assert cleo.sync().refused == [refused]
-    assert len(_server_reviews(shared_db, cleo.user)) == 3
+    cleo.review(ids[3], Verdict.UNSURE)
     assert pending_counts(cleo.store, cleo.profile) == {"review": 1}
-    assert _adjudication(cleo, disputed).adjudicated
+    with _review_inserts(cleo) as inserts:
+        again = cleo.sync()
+        assert (again.refused, again.pushed.get("review")) == ([], 1)
+        assert len(inserts) == 1 and "redline_push_review" in inserts[0]
+        inserts.clear()
+        assert cleo.sync().refused == []
+        assert inserts == []
+    assert len(_server_reviews(shared_db, cleo.user)) == 3
+    status = sync_status(cleo.store, cleo.profile)
+    assert (status.pending, status.refused) == ({}, (REFUSED_ADJUDICATION,))
     # Others never see it; ana's own review of that sample is untouched.
     ana.sync()
     assert ana.count(Review) == 4
+
+    # Changed, it is sent again: refused again while she is a reviewer on the server...
+    _adjudicate(cleo, disputed, "final: still wrong")
+    # (the previous revision goes to history, as any edit's does)
+    assert pending_counts(cleo.store, cleo.profile) == {"review": 1, "review_history": 1}
+    (refused,) = cleo.sync().refused
+    assert refused.startswith(REFUSED_ADJUDICATION)
+    assert sync_status(cleo.store, cleo.profile).refused == (REFUSED_ADJUDICATION,)
+    # ...and taken once the team made her a lead.
+    add_user(shared_db.admin, cleo.user, "lead", cleo.password)
+    _adjudicate(cleo, disputed, "final: wrong, as a lead")
+    assert cleo.sync().refused == []
+    assert (disputed.hex, True) in [
+        (uuid.UUID(s).hex, a) for s, a in _server_reviews(shared_db, cleo.user)
+    ]
+    status = sync_status(cleo.store, cleo.profile)
+    assert (status.pending, status.refused) == ({}, ())
+    assert not _adjudication(cleo, disputed).dirty
+
+
+def _adjudicate(machine: Machine, sample_id: uuid.UUID, note: str) -> None:
+    adjudicate(
+        machine.store,
+        Adjudication(sample_id=sample_id, verdict=Verdict.BAD, note=note),
+        lead=machine.user,
+        role=Role.LEAD,
+        device=machine.device,
+    )
 
 
 @pytest.mark.usefixtures("no_keyring")
@@ -140,19 +198,32 @@ def test_the_command_line_says_what_the_server_refused(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _, cleo, disputed = _adjudicating_reviewer(make_machine)
+    _, cleo, _ = _adjudicating_reviewer(make_machine)
     settings = Settings(reviewer=cleo.user, role="lead", device=cleo.device)
     put_profile(settings, cleo.profile)
     save_settings(settings)
-    monkeypatch.setattr("sys.stdin", io.StringIO(cleo.password + "\n"))
+    store = ["--store", str(cleo.path)]
+
+    def sync() -> tuple[str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(cleo.password + "\n"))
+        assert cli.main(["sync", "--password-stdin", *store]) == cli.EXIT_OK
+        out = capsys.readouterr()
+        assert cleo.password not in out.out + out.err
+        return out.out, out.err
+
     capsys.readouterr()
-    assert cli.main(["sync", "--password-stdin", "--store", str(cleo.path)]) == cli.EXIT_OK
-    out = capsys.readouterr()
-    adjudication = _adjudication(cleo, disputed)
-    assert "pushed 2" in out.out
-    assert f"refused by the server: review {adjudication.id}: " in out.err
-    assert "row-level security" in out.err
-    assert cleo.password not in out.out + out.err
+    out, err = sync()
+    assert "pushed 2" in out
+    assert f"refused: {REFUSED_ADJUDICATION} (" in err
+    assert "row-level security" in err
+    # The next sync sends nothing, and says what is still kept here.
+    out, err = sync()
+    assert "pushed 0" in out
+    assert "1 change the shared database refused is kept here" in err
+    assert cli.main(["sync", "status", *store]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "pending: 0" in out
+    assert f"refused: 1\n  {REFUSED_ADJUDICATION}\n" in out
 
 
 @pytest.mark.usefixtures("no_keyring")
@@ -167,21 +238,28 @@ def test_the_status_bar_says_what_the_server_refused(
     try:
         widget = SyncWidget(engine=cleo.store, settings=settings, runner=runner, hub=hub)
         qtbot.addWidget(widget)
+        qtbot.waitUntil(lambda: "3 pending" in widget.label.text())
         task = widget.sync_now()
         assert task is not None
         with qtbot.waitSignal(task.signals.finished, timeout=30_000):
             pass
-        qtbot.waitUntil(lambda: "1 pending" in widget.label.text())
-        shown = widget.label.text() + " " + widget.label.toolTip()
-        assert "refused" in shown, shown
+        qtbot.waitUntil(lambda: "0 pending · 1 refused" in widget.label.text())
+        assert REFUSED_ADJUDICATION in widget.label.toolTip()
+        assert "row-level security" in widget.label.toolTip()  # the server's words
+        # Started again (a new session), the status bar still says it, without syncing.
+        later = SyncWidget(engine=cleo.store, settings=settings, runner=runner, hub=hub)
+        qtbot.addWidget(later)
+        qtbot.waitUntil(lambda: "0 pending · 1 refused" in later.label.text())
+        assert REFUSED_ADJUDICATION in later.label.toolTip()
     finally:
         runner.shutdown()
         SESSION_PASSWORDS.forget(cleo.profile)
 
 
-def _decided_by_a_reviewer(make_machine: MakeMachine) -> tuple[Machine, uuid.UUID, list[str]]:
+def _reviewer_decides(make_machine: MakeMachine) -> tuple[Machine, uuid.UUID]:
     """cleo (a reviewer) proposes a threshold for lena's policy, shares the proposal,
-    then approves it herself (nothing local stops her); the sync's refusals."""
+    then approves it herself (her local settings say "lead", which the studio and
+    `decide_proposal` believe), not synced yet."""
     lena, cleo = make_machine("lena", "lead"), make_machine("cleo")
     create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
     lena.sync()
@@ -197,17 +275,37 @@ def _decided_by_a_reviewer(make_machine: MakeMachine) -> tuple[Machine, uuid.UUI
         proposer=cleo.user,
     )
     cleo.sync()
-    decide_proposal(cleo.store, proposal.id, approve=True, decider=cleo.user)
-    return cleo, proposal.id, cleo.sync().refused
+    # With her true role, the store itself refuses the decision.
+    with pytest.raises(NotAllowed, match="only leads may decide"):
+        decide_proposal(
+            cleo.store, proposal.id, approve=True, decider=cleo.user, role=Role.REVIEWER
+        )
+    decide_proposal(cleo.store, proposal.id, approve=True, decider=cleo.user, role=Role.LEAD)
+    (moved,) = list_policies(cleo.store)
+    assert moved.threshold == 0.7
+    return cleo, proposal.id
+
+
+def _decided_by_a_reviewer(make_machine: MakeMachine) -> tuple[Machine, uuid.UUID, list[str]]:
+    """`_reviewer_decides`, then her sync's refusals."""
+    cleo, proposal_id = _reviewer_decides(make_machine)
+    return cleo, proposal_id, cleo.sync().refused
+
+
+REFUSED_DECISION = (
+    "your decision (approved) on the proposal to move the threshold of policy 'auto-send' "
+    "0.8 → 0.7 was refused by the shared database and undone here (the shared version "
+    "was restored): only leads may decide threshold proposals ("
+)
 
 
 def test_a_reviewers_decision_on_her_proposal_is_refused_by_name_and_undone(
     shared_db: SharedDb, make_machine: MakeMachine
 ) -> None:
     cleo, proposal_id, refused = _decided_by_a_reviewer(make_machine)
-    assert len(refused) == 1
-    assert refused[0].startswith(f"threshold_proposal {proposal_id}: ")
-    assert "row-level security" in refused[0]
+    (line,) = refused
+    assert line.startswith(REFUSED_DECISION)
+    assert "row-level security" in line
     # The server decides proposals: its row (still proposed) replaces the local decision,
     # so the refusal is reported once and the next sync has nothing to retry.
     with shared_db.admin.connect() as conn:
@@ -215,21 +313,45 @@ def test_a_reviewers_decision_on_her_proposal_is_refused_by_name_and_undone(
             "proposed"
         )
     (local,) = list_proposals(cleo.store)
-    assert (local.status, local.decider) == ("proposed", None)
+    assert (local.id, local.status, local.decider) == (proposal_id, "proposed", None)
     assert cleo.sync().refused == []
+    status = sync_status(cleo.store, cleo.profile)
+    assert (status.pending, status.refused) == ({}, ())
 
 
-@pytest.mark.xfail(
-    reason="the refused approval already moved the local policy's threshold (0.8 -> 0.7); "
-    "the proposal is restored from the server but the policy is not, and a reviewer "
-    "never pushes policies, so this store keeps 0.7 with nothing pending and no "
-    "message (see the issue #4 note)",
-    strict=True,
-)
 def test_a_refused_decision_leaves_the_local_policy_as_the_team_has_it(
     make_machine: MakeMachine,
 ) -> None:
     cleo, _, _ = _decided_by_a_reviewer(make_machine)
+    # The approval had moved the local threshold (0.8 -> 0.7); the refusal restores the
+    # team's policy too, clean, so nothing here acts on 0.7.
+    (policy,) = list_policies(cleo.store)
+    assert policy.threshold == 0.8
+    with cleo.store.connect() as conn:
+        assert conn.execute(select(Policy.dirty)).scalar_one() is False
     cleo.sync()
     (policy,) = list_policies(cleo.store)
     assert policy.threshold == 0.8
+
+
+@pytest.mark.usefixtures("no_keyring")
+def test_the_status_bar_says_a_refused_decision_was_undone(
+    qtbot: QtBot, make_machine: MakeMachine
+) -> None:
+    cleo, _ = _reviewer_decides(make_machine)
+    settings = Settings(reviewer=cleo.user, role="lead", device=cleo.device)
+    put_profile(settings, cleo.profile)
+    SESSION_PASSWORDS.put(cleo.profile, cleo.password)
+    runner, hub = TaskRunner(), ChangeHub()
+    try:
+        widget = SyncWidget(engine=cleo.store, settings=settings, runner=runner, hub=hub)
+        qtbot.addWidget(widget)
+        task = widget.sync_now()
+        assert task is not None
+        with qtbot.waitSignal(task.signals.finished, timeout=30_000):
+            pass
+        qtbot.waitUntil(lambda: "0 pending · 1 refused" in widget.label.text())
+        assert widget.label.toolTip().startswith(REFUSED_DECISION)
+    finally:
+        runner.shutdown()
+        SESSION_PASSWORDS.forget(cleo.profile)

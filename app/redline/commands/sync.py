@@ -4,7 +4,7 @@ redline profile add team --host db.example.org --database redline --user ana
 redline profile list | use NAME | remove NAME
 redline sync login              # ask the password, check it, keep it in the keyring
 redline sync                    # push, then pull
-redline sync status             # pending changes and the last sync, no network
+redline sync status             # pending and refused changes, the last sync, no network
 """
 
 from __future__ import annotations
@@ -116,6 +116,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"pending: {cli.fmt_count(status.pending_total)}")
             for table, n in sorted(status.pending.items()):
                 print(f"  {table.replace('_', ' ')}: {cli.fmt_count(n)}")
+            if status.refused:
+                # Kept here, not sent again until changed (redline.sync.refusals).
+                print(f"refused: {cli.fmt_count(len(status.refused))}")
+                for line in status.refused:
+                    print(f"  {line}")
             return cli.EXIT_OK
         password = ask_password(profile, from_stdin=args.password_stdin)
         shared = shared_engine(profile, password)
@@ -144,6 +149,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             store_password(profile, password)
         finally:
             shared.dispose()
+        kept = len(sync_status(store, profile, include_demo=args.include_demo).refused)
     finally:
         store.dispose()
     print(
@@ -153,7 +159,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     for line in report.renamed:
         print(f"renamed: {line}")
     for line in report.refused:
-        print(f"refused by the server: {line}", file=sys.stderr)
+        print(f"refused: {line}", file=sys.stderr)
+    if kept:
+        print(
+            f"{cli.fmt_count(kept)} {'change' if kept == 1 else 'changes'} the shared database "
+            f"refused {'is' if kept == 1 else 'are'} kept here, not sent again until changed "
+            "(`redline sync status` lists them)",
+            file=sys.stderr,
+        )
     return cli.EXIT_OK
 
 

@@ -3,8 +3,10 @@
 Every function opens its own session and returns frozen values, never ORM objects.
 
 Approval is a lead's decision. On the shared database PostgreSQL enforces it (row-level
-security, see the sync issue); locally `decide_proposal` records whoever the app lets
-decide, and the studio offers it only to a user whose settings say they are a lead.
+security, see the sync issue); locally `decide_proposal` refuses a role that is not a
+lead's (`authorize_decision`, the same rule for the studio, which offers the buttons
+only to a lead, and any other caller), so a reviewer's store never moves a threshold
+the server would refuse.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, select
 
 from redline.analytics.threshold import Target, action_target
 from redline.errors import RedlineError
+from redline.prompts.rules import NotAllowed, Role
 from redline.store.base import utcnow, uuid7
 from redline.store.models import Policy, ProposalStatus, ThresholdProposal
 from redline.store.session import session_scope
@@ -32,6 +35,7 @@ __all__ = [
     "PolicyDraft",
     "PolicyInfo",
     "ProposalInfo",
+    "authorize_decision",
     "create_policy",
     "create_proposal",
     "decide_proposal",
@@ -407,10 +411,38 @@ def list_proposals(engine: Engine, policy_id: uuid.UUID | None = None) -> list[P
         return [_proposal_info(p) for p in session.scalars(query)]
 
 
+def authorize_decision(*, decider: str, role: Role, proposal: str = "") -> None:
+    """Raise `NotAllowed` saying why, unless `decider` may decide proposals (a lead)."""
+    if not decider.strip():
+        raise NotAllowed(
+            "no one is signed in (set your name first)",
+            where=proposal,
+            hint="set your name in the settings",
+        )
+    if role is not Role.LEAD:
+        raise NotAllowed(
+            f"only leads may decide threshold proposals (your role is '{role.value}')",
+            where=proposal,
+            hint="ask a lead to decide it",
+        )
+
+
 def decide_proposal(
-    engine: Engine, proposal_id: uuid.UUID, *, approve: bool, decider: str, note: str = ""
+    engine: Engine,
+    proposal_id: uuid.UUID,
+    *,
+    approve: bool,
+    decider: str,
+    role: Role,
+    note: str = "",
 ) -> ProposalInfo:
-    """Approve (the policy takes the new value) or reject a proposal that is still open."""
+    """Approve (the policy takes the new value) or reject a proposal that is still open.
+
+    Raises:
+        NotAllowed: `role` is not a lead's, or no decider name.
+        RedlineError: no such proposal, or it was decided already.
+    """
+    authorize_decision(decider=decider, role=role, proposal=f"proposal {proposal_id}")
     with session_scope(engine) as session:
         row = session.get(ThresholdProposal, proposal_id)
         if row is None:

@@ -24,6 +24,11 @@ shared row has is renamed before push or pull (redline.sync.names); the report l
 
 What is pulled besides the shared tables: the server's audit events, into the local
 read-only copy `shared_audit_event` (redline.prompts.audit explains the two chains).
+A row the server refuses (row-level security, a constraint) is named in the report and
+stays a local change; it is remembered (redline.sync.refusals) and left out of the next
+pushes until the user changes it. A refused threshold decision is undone: the proposal
+and its policy are restored from the server.
+
 Rows are sent with COPY into a temporary table and one INSERT ... SELECT per chunk
 (redline.sync.upload), two chunks in flight on worker threads while the local store reads
 the next chunk and marks the last one clean (`_Run._pipelined`); the commit points and
@@ -66,7 +71,7 @@ from redline.progress import NO_PROGRESS, Progress, check
 from redline.review.queue import ensure_search_index
 from redline.store import models
 from redline.store.base import utcnow
-from redline.sync import local
+from redline.sync import local, refusals
 from redline.sync.connect import SharedInfo, check_shared, connection_error
 from redline.sync.credentials import redact
 from redline.sync.demo_rows import demo_condition
@@ -161,7 +166,8 @@ class SyncReport:
     Attributes:
         pushed / pulled: rows per table.
         conflicts: local revisions that lost to the shared one (kept in history).
-        refused: rows the server refused (permission or constraint), one line each.
+        refused: rows the server refused (permission or constraint) in this sync, one
+            line each for people, the server's reason at the end.
         renamed: local rows renamed because a shared row has their name, one line each.
     """
 
@@ -231,6 +237,17 @@ PUSH_TABLES: tuple[Table, ...] = (
     HISTORY,
     REVIEW,
 )
+# The tables pushed chunk by chunk, whose refused rows are remembered and left out
+# (redline.sync.refusals); a batch or sample the server refuses stops the sync.
+ROW_TABLES = tuple(t for t in PUSH_TABLES if t is not BATCH)
+
+
+def _to_push(table: Table, profile: Profile, info: SharedInfo, include_demo: bool) -> Any:
+    """`_push_filter`, less the rows the server refused at their current revision."""
+    cond = _push_filter(table, profile.user, info, include_demo)
+    if cond is None or table is BATCH:
+        return cond
+    return and_(cond, refusals.not_refused(table, profile.name))
 
 
 def _push_cursor_name(batch_id: uuid.UUID) -> str:
@@ -244,13 +261,15 @@ def pending_counts(
     is_lead: bool = False,
     include_demo: bool = False,
 ) -> dict[str, int]:
-    """Rows waiting to be pushed, per table (what the status bar shows as pending)."""
+    """Rows waiting to be pushed, per table (what the status bar shows as pending);
+    rows the server refused at their current revision wait for a change, not a push,
+    and are not counted (see `SyncStatus.refused`)."""
     user = profile.user
     info = SharedInfo(user=user, is_lead=is_lead, revision="")
     counts: dict[str, int] = {}
     with engine.connect() as conn:
         for table in PUSH_TABLES:
-            cond = _push_filter(table, user, info, include_demo)
+            cond = _to_push(table, profile, info, include_demo)
             if cond is None:
                 continue
             n = conn.execute(
@@ -345,6 +364,15 @@ class _Turn:
             raise _Abandoned()
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A row the server refused: its values as sent, and the server's words."""
+
+    row: dict[str, Any]
+    sqlstate: str
+    reason: str
+
+
 def _first_line(exc: BaseException, password: str | None) -> str:
     raw = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return redact(raw[0] if raw else type(exc).__name__, password)
@@ -369,6 +397,9 @@ class _Run:
         self.report = SyncReport()
         self.done = 0
         self.total = 0
+        # The rows the server refused in the chunk being finished (`_push_one_by_one`
+        # fills it, `_finish_rows` records them with the chunk's clean marks).
+        self.refused: list[_Refused] = []
 
     def _advance(self, n: int, text_: str) -> None:
         self.done += n
@@ -383,6 +414,8 @@ class _Run:
                 f"logged in as {self.info.user}, but the profile names {ctx.profile.user}",
                 where=ctx.profile.where,
             )
+        with self.store.begin() as conn:
+            refusals.forget_stale(conn, ctx.profile.name, ROW_TABLES)
         counts = pending_counts(
             self.store, ctx.profile, is_lead=self.info.is_lead, include_demo=ctx.include_demo
         )
@@ -392,7 +425,7 @@ class _Run:
             self._push_table(table)
 
     def _push_table(self, table: Table) -> None:
-        cond = _push_filter(table, self.info.user, self.info, self.ctx.include_demo)
+        cond = _to_push(table, self.ctx.profile, self.info, self.ctx.include_demo)
         if cond is None:
             return
         if named_table(table) is not None:
@@ -522,6 +555,7 @@ class _Run:
         if not_taken:
             with self.shared.connect() as shared:
                 winners = _server_rows(shared, table, not_taken)
+        refused, self.refused = self.refused, []
         with writer.begin():
             local.mark_pushed(writer, table, applied)
             if table is REVIEW:
@@ -535,9 +569,51 @@ class _Run:
                 # make): its row replaces ours.
                 self.report.renamed += resolve_clashes(writer, table, winners)
                 local.apply_rows(writer, table, winners, force=True)
+                if table is PROPOSAL:
+                    self._restore_policies(writer, winners)
+            restored = set() if table in (REVIEW, HISTORY) else {w["id"] for w in winners}
+            self._record_refusals(writer, table, refused, restored)
             self.ctx.step(f"push:{table.name}:before-local-commit")
         self.report.add(self.report.pushed, table.name, len(applied))
         self._advance(len(rows), f"pushing {table.name.replace('_', ' ')}")
+
+    def _restore_policies(self, writer: Connection, proposals: list[dict[str, Any]]) -> None:
+        """A decision the server did not take may have moved its policy's threshold
+        here (`decide_proposal`); the server's policy replaces ours, so nothing acts on
+        a threshold the team never approved. (A lead's policies were pushed before the
+        proposals, so theirs are the server's already.)"""
+        with self.shared.connect() as shared:
+            policies = _server_rows(shared, POLICY, list({p["policy_id"] for p in proposals}))
+        if policies:
+            self.report.renamed += resolve_clashes(writer, POLICY, policies)
+            local.apply_rows(writer, POLICY, policies, force=True)
+
+    def _record_refusals(
+        self,
+        writer: Connection,
+        table: Table,
+        refused: list[_Refused],
+        restored: set[uuid.UUID],
+    ) -> None:
+        """Say what was refused, and remember what stays a local change so the next
+        pushes leave it out until it changes (redline.sync.refusals)."""
+        for r in refused:
+            self.report.refused.append(
+                refusals.describe(
+                    writer,
+                    table,
+                    r.row,
+                    sqlstate=r.sqlstate,
+                    server_reason=r.reason,
+                    undone=r.row["id"] in restored,
+                )
+            )
+        refusals.remember(
+            writer,
+            self.ctx.profile.name,
+            table,
+            [(r.row["id"], r.row["revision"]) for r in refused],
+        )
 
     def _rename_before_push(self, table: Table, cond: Any) -> None:
         """Rows never pushed whose name a different shared row has are renamed first
@@ -587,9 +663,8 @@ class _Run:
                     savepoint.rollback()
                     if not _is_refusal(exc):
                         raise
-                    self.report.refused.append(
-                        f"{table.name} {row['id']}: {_first_line(exc, None)}"
-                    )
+                    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+                    self.refused.append(_Refused(row, sqlstate, _first_line(exc, None)))
             self.ctx.step(f"push:{table.name}:before-server-commit")
         return applied
 
@@ -817,10 +892,13 @@ class SyncStatus:
     Attributes:
         pending: rows waiting to be pushed, per table.
         last_sync: when the last sync with this profile finished (None: never).
+        refused: local changes the server refused, one line each for people; kept
+            here and not sent again until changed (redline.sync.refusals).
     """
 
     pending: dict[str, int]
     last_sync: datetime | None
+    refused: tuple[str, ...] = ()
 
     @property
     def pending_total(self) -> int:
@@ -835,4 +913,5 @@ def sync_status(store: Engine, profile: Profile, *, include_demo: bool = False) 
                 models.SyncState.profile == profile.name, models.SyncState.table_name == LAST_SYNC
             )
         ).scalar_one_or_none()
-    return SyncStatus(pending=pending, last_sync=last)
+        refused = refusals.pending_refusals(conn, profile.name, ROW_TABLES)
+    return SyncStatus(pending=pending, last_sync=last, refused=tuple(refused))

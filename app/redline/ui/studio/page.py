@@ -208,9 +208,10 @@ class StudioPage(QWidget):
         # database enforces it whatever the app shows). An unknown role is a reviewer,
         # as in the prompt catalog.
         try:
-            is_lead = parse_role(context.settings.role) is Role.LEAD
+            self.role = parse_role(context.settings.role)
         except RedlineError:
-            is_lead = False
+            self.role = Role.REVIEWER
+        is_lead = self.role is Role.LEAD
         self.approve_button.setVisible(is_lead)
         self.reject_button.setVisible(is_lead)
         box = QVBoxLayout(propose)
@@ -666,6 +667,7 @@ class StudioPage(QWidget):
             item.data(Qt.ItemDataRole.UserRole),
             approve=approve,
             decider=self.context.settings.reviewer,
+            role=self.role,
             write=True,
             done=lambda _: self.reload_policies(),
             failure="Cannot decide",

@@ -1,6 +1,7 @@
 """The status bar's sync widget and the timer that syncs in the background.
 
-State, last sync, pending count and the last error are shown in one label; a progress
+State, last sync, pending count, refused changes and the last error are shown in one
+label (what was refused, and why, in its tooltip); a progress
 bar with a cancel button appears while a sync moves many rows. When a sync needs a
 password it does not have (no keyring, nothing stored yet, or the server refused the
 one it had), the timer does not pop a dialog up by itself: an "Enter password…" button
@@ -95,6 +96,9 @@ class SyncWidget(QWidget):
         self.task: Task | None = None
         self.status: SyncStatus | None = None
         self.last_error = ""
+        # The last sync's refusals, with the server's words (the status's lines, which
+        # outlive the session, have the reason the row itself tells).
+        self.refused_now: list[str] = []
         self.state = "offline"
         self.cancel_button.clicked.connect(self.cancel)
         self.timer = QTimer(self)
@@ -203,11 +207,9 @@ class SyncWidget(QWidget):
     def _on_succeeded(self, report: SyncReport) -> None:
         self.last_error = ""
         # Renamed local rows (a name the shared database uses) are worth a look; rows the
-        # server refused stay pending, and the user must see why.
-        details = [f"Refused by the server: {r}" for r in report.refused]
-        details += [f"Renamed: {r}" for r in report.renamed]
-        state = f"synced, {len(report.refused):,} refused" if report.refused else "synced"
-        self._set_state(state, "\n".join(details))
+        # server refused stay here (counted by the status), and the user must see why.
+        self.refused_now = list(report.refused)
+        self._set_state("synced", "\n".join(f"Renamed: {r}" for r in report.renamed))
         if report.total_pulled or report.conflicts:
             # A pull may bring prompt versions, decisions and guidelines too.
             self.hub.publish(Changes(samples=True, reviews=True, prompts=True))
@@ -253,11 +255,29 @@ class SyncWidget(QWidget):
 
     def _render(self) -> None:
         parts = [f"Sync: {self.state}"]
+        tip = [self.last_error] if self.last_error else []
         if self.status is not None:
             parts.append(f"last {_when(self.status.last_sync)}")
             parts.append(f"{self.status.pending_total:,} pending")
+            refused = self._refused_lines(self.status)
+            if refused:
+                parts.append(f"{len(refused):,} refused")
+                tip += refused
         self.label.setText(" · ".join(parts))
-        self.label.setToolTip(self.last_error or "Ctrl+Shift+S syncs now")
+        self.label.setToolTip("\n".join(tip) or "Ctrl+Shift+S syncs now")
+
+    def _refused_lines(self, status: SyncStatus) -> list[str]:
+        """The changes kept here because the server refused them, in the last sync's
+        words where it has them (with the server's reason), then the rest of what the
+        last sync refused (a decision undone here, replaced by the server's)."""
+        said = list(self.refused_now)
+        lines = []
+        for line in status.refused:
+            match = next((r for r in said if r.startswith(line)), None)
+            if match is not None:
+                said.remove(match)
+            lines.append(match or line)
+        return lines + said
 
     def _show_progress(self, visible: bool) -> None:
         self.bar.setVisible(visible)
