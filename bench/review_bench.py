@@ -314,7 +314,12 @@ def run(path: Path) -> None:
 
         return go
 
-    for word, label in (("kalo", "common word"), ("refund invoice", "rare words")):
+    for word, label in (
+        ("kalo", "common word"),
+        ("ka", "short prefix"),
+        ("k", "one letter"),
+        ("refund invoice", "rare words"),
+    ):
         ms = first_rows_after(search_for(word))
         report(f"search {label} ({word!r}) → first rows", ms, 200,
                timed(lambda w=word: raw.conn.execute(

@@ -293,6 +293,41 @@ def test_a_prefix_finds_words_indexed_after_an_earlier_search(
         assert len(head) == count, text
 
 
+@pytest.mark.parametrize("chunk", [250, 2])
+def test_a_short_prefix_finds_its_first_rows_among_the_queues_rows(
+    engine: Engine, make_samples: MakeSamples, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # "ka" starts more indexed words than the first page could spell out: the queue's
+    # first rows are tested themselves (in chunks, with the index's tokenizer), and
+    # must be exactly the snapshot's head; a word rare among them goes to the index.
+    monkeypatch.setattr(queue, "_PROBE_CHUNK", chunk)
+    many = " ".join(f"ka{i}" for i in range(queue.MAX_PREFIX_TERMS + 1))
+    ids = make_samples(
+        [
+            {"input_text": many, "captured_at": at(1), "score": 0.2},
+            {"input_text": "nothing", "output": "Kárate lesson", "captured_at": at(2)},
+            {"input_text": "no match", "captured_at": at(3), "score": 0.9},
+            {"input_text": "kayak trip", "captured_at": at(4), "score": 0.5},
+            {"input_text": "plain", "captured_at": at(5), "score": 0.1},
+        ]
+    )
+    queue.ensure_search_index(engine)
+    ReviewService(engine, reviewer=ME, device="d").submit(
+        ReviewInput(ids[4], verdict=Verdict.BAD, correction="kale salad")
+    )
+    make_samples([{"input_text": "kangaroo", "captured_at": at(0)}])  # not indexed yet
+    found = {}
+    for text in ("ka", "k", "Ka", "trip ka", "kay", "kar", "zz"):
+        for sort in (QueueSort(), QueueSort("score", descending=True)):
+            f = QueueFilter(status="all", text=text)
+            full = list(queue.snapshot(engine, f, sort, ME))
+            for limit in (1, 2, 100):
+                head = list(queue.first_page(engine, f, sort, ME, limit=limit))
+                assert head == full[:limit], (text, sort, limit)
+            found[text] = len(full)
+    assert found == {"ka": 4, "k": 4, "Ka": 4, "trip ka": 1, "kay": 1, "kar": 1, "zz": 0}
+
+
 def test_ensure_search_index_cancel_keeps_committed_chunks(
     engine: Engine, make_samples: MakeSamples
 ) -> None:

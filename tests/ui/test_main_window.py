@@ -42,6 +42,35 @@ def test_window_opens_on_the_first_unreviewed_sample(
     assert window.reviewer_label.text() == "Reviewing as Ada"
     assert "question" not in window.sample_view.output.toPlainText()
     assert window.queue_view.hasFocus() or window.focusWidget() is window.queue_view
+    # The correction starts as the output; with nothing changed the diff pane stays
+    # empty (the output is in the sample view already) and says so.
+    panel = window.review_panel
+    assert window.current is not None
+    assert panel.correction_edit.toPlainText() == window.current.detail.output
+    assert panel.correction() is None
+    assert panel.diff_view.toPlainText() == "" and panel.diff_summary.text() == "no changes"
+    assert "No changes" in panel.diff_view.placeholderText()
+
+
+def test_panes_follow_the_window_and_guidelines_render_when_their_dock_opens(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    window.resize(1200, 800)
+    qtbot.waitUntil(lambda: window.sample_view.width() > 0)
+    narrow = window.sample_view.width() + window.review_panel.width()
+    window.resize(1600, 800)
+    qtbot.waitUntil(lambda: window.sample_view.width() + window.review_panel.width() > narrow)
+    assert window.review_panel.height() > 0.8 * window.sample_view.height() > 0
+
+    pane = window.guidelines_pane
+    qtbot.waitUntil(
+        lambda: pane.guidelines is not None and pane.guidelines.prompt_name == "support"
+    )
+    assert not window.guidelines_dock.isVisible()
+    window.actions_by_id["view.guidelines"].trigger()
+    qtbot.waitUntil(window.guidelines_dock.isVisible)
+    assert "Review guidelines" in pane.view.toPlainText()
 
 
 CORRECTION = "Open Settings, then Security, and click Reset password."

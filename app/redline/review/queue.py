@@ -397,10 +397,12 @@ def _text_head(
 
     `rowid IN (every match)` costs a second or more for a word in half the samples: the
     matches are all collected before the first row comes. Instead take the first rows
-    of the queue without the text filter and ask the index only for the matches in
-    their rowid range (one bounded scan; narrow, as import order follows time). Exact:
-    every candidate is tested, in order. Rare words leave too few hits among the
-    candidates: None, and the caller runs the plain query, which is fast for them.
+    of the queue without the text filter and test their texts directly (`_probe`); if
+    its first chunk says the words are rare among them, ask the index for the matches
+    in their rowid range instead (one bounded scan; narrow, as import order follows
+    time). Exact: every candidate is tested, in order. Rare words leave too few hits
+    among the candidates: None, and the caller runs the plain query, which is fast for
+    them.
     """
     sql, params = _queue_sql(replace(filter, text=""), sort, reviewer)
     params["limit"] = _HEAD_CANDIDATES
@@ -408,22 +410,78 @@ def _text_head(
     if not candidates:
         return np.empty(0, dtype=np.int64)
     fts = fts_query(filter.text)
-    expanded = _expand_prefix(conn, filter.text)
-    if expanded == "":
-        matches: set[int] = set()  # the last word starts no indexed word
-    else:
-        matches = {
-            r
-            for (r,) in conn.execute(
-                "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? AND rowid BETWEEN ? AND ?",
-                (expanded or fts, min(candidates), max(candidates)),
+    corrected = {r for (r,) in conn.execute(_CORRECTION_MATCHES, {"fts": fts})}
+    head = _probe(conn, candidates, fts, corrected, limit)
+    if head is None:
+        # Rare among the candidates: the index finds them in their rowid range.
+        expanded = _expand_prefix(conn, filter.text)
+        matches: set[int] = set()  # expanded == "": the last word starts no indexed word
+        if expanded != "":
+            matches.update(
+                r
+                for (r,) in conn.execute(
+                    "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? "
+                    "AND rowid BETWEEN ? AND ?",
+                    (expanded or fts, min(candidates), max(candidates)),
+                )
             )
-        }
-    matches.update(r for (r,) in conn.execute(_CORRECTION_MATCHES, {"fts": fts}))
-    head = [r for r in candidates if r in matches][:limit]
+        matches |= corrected
+        head = [r for r in candidates if r in matches][:limit]
     if len(head) < limit and len(candidates) == _HEAD_CANDIDATES:
         return None
     return np.array(head, dtype=np.int64)
+
+
+# Candidates `_probe` indexes at a time: a page of hits usually needs one or two chunks.
+_PROBE_CHUNK = 250
+# The search index's tokenizer (migration 0002): the probe must split words the same way.
+_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+def _probe(
+    conn: sqlite3.Connection,
+    candidates: list[int],
+    fts: str,
+    corrected: set[int],
+    limit: int,
+) -> list[int] | None:
+    """The first `limit` candidates (in their order) that `fts` matches in the input or
+    output, or whose correction it matches (`corrected`); None when the first chunk's
+    hits say the candidates hold too few for a page (the index finds rare words faster).
+
+    A short prefix ("ka") starts thousands of indexed words, and FTS5 (no prefix index)
+    merges the posting lists of all of them before it answers, even for a few rowids: a
+    second and more at a million samples; listing those words (fts5vocab) counts each
+    one's rows, a tenth of a second more. Here each chunk of candidates is indexed on
+    its own, in a temporary FTS5 table with the same tokenizer, and asked the same
+    query: the answer the index gives for those rows, in milliseconds. Only samples
+    already in the index are tested, as the snapshot finds only those.
+    """
+    (indexed,) = conn.execute("SELECT last_rowid FROM sample_fts_state WHERE id = 1").fetchone()
+    # temp: this connection only, no schema change; the read-only engine may write it.
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.queue_probe "
+        f"USING fts5(input_text, output, tokenize='{_TOKENIZE}')"
+    )
+    head: list[int] = []
+    for start in range(0, len(candidates), _PROBE_CHUNK):
+        chunk = candidates[start : start + _PROBE_CHUNK]
+        conn.execute("DELETE FROM temp.queue_probe")
+        conn.execute(
+            "INSERT INTO temp.queue_probe (rowid, input_text, output) "
+            "SELECT rowid, input_text, output FROM sample "
+            "WHERE rowid IN (SELECT value FROM json_each(?)) AND rowid <= ?",
+            (json.dumps(chunk), indexed),
+        )
+        hits = {r for (r,) in conn.execute("SELECT rowid FROM temp.queue_probe(?)", (fts,))}
+        head.extend(r for r in chunk if r in hits or r in corrected)
+        if len(head) >= limit:
+            break
+        if start == 0 and len(head) * len(candidates) < limit * len(chunk):
+            conn.execute("DELETE FROM temp.queue_probe")
+            return None
+    conn.execute("DELETE FROM temp.queue_probe")
+    return head[:limit]
 
 
 # A prefix that expands to more indexed words than this is searched as a prefix.

@@ -40,6 +40,7 @@ class DiffView(QTextBrowser):
         super().__init__(parent)
         self.setObjectName("diffView")
         self.setOpenLinks(False)
+        self.setPlaceholderText("No changes: the correction is the output as it is.")
         self.segments: list[DiffSegment] = []
         self._original = ""
         self._corrected = ""
@@ -63,8 +64,10 @@ class DiffView(QTextBrowser):
     def _render(self) -> None:
         if all(segment.kind == "equal" for segment in self.segments):
             # Nothing to mark (the editor still holds the output, the usual case when a
-            # sample is shown): plain text lays out the same for less work than HTML.
-            self.setPlainText("".join(segment.text for segment in self.segments))
+            # sample is shown): the output is beside it already, in the sample view, so
+            # it is not laid out a third time here; the placeholder says why it is empty.
+            if not self.document().isEmpty():
+                self.clear()
             return
         theme = current_theme()
         tokens = theme.tokens if theme is not None else load_tokens("light")

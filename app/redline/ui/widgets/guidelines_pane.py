@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from typing_extensions import override
 
 from redline.review.guidelines import Guidelines
 
@@ -36,6 +37,7 @@ class GuidelinesPane(QWidget):
         super().__init__(parent)
         self.setObjectName("guidelinesPane")
         self.guidelines: Guidelines | None = None
+        self._rendered = True
         self.title = QLabel("")
         self.title.setObjectName("metaLabel")
         self.view = QTextBrowser()
@@ -82,7 +84,11 @@ class GuidelinesPane(QWidget):
             self.guidelines.prompt_name == guidelines.prompt_name
         )
         self.guidelines = guidelines
-        self.view.setMarkdown(guidelines.text)
+        # Rendered when seen: while the dock is closed (the usual case), a reviewer
+        # moving between prompts would pay for pages of markdown on every sample.
+        self._rendered = False
+        if self.isVisible():
+            self._render()
         name = guidelines.prompt_name or "samples without a prompt"
         if guidelines.stored:
             self.title.setText(f"{name} · revision {guidelines.revision}")
@@ -91,6 +97,16 @@ class GuidelinesPane(QWidget):
         self.edit_button.setEnabled(guidelines.editable)
         if self.is_editing() and not same_prompt:
             self._set_editing(False)
+
+    @override
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._rendered:
+            self._render()
+
+    def _render(self) -> None:
+        self._rendered = True
+        self.view.setMarkdown(self.guidelines.text if self.guidelines is not None else "")
 
     def is_editing(self) -> bool:
         return self.stack.currentWidget() is self.editor

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -139,6 +139,41 @@ def _filter_options(engine: Engine) -> tuple[StoreStats, list[BatchInfo]]:
     return store_stats(engine), list_batches(engine)
 
 
+class LayoutBoundary(QWidget):
+    """Holds one widget, filling it, and keeps that widget's relayouts inside.
+
+    Qt passes every relayout up to the window: `QLayout::activate` ends with
+    `updateGeometry()` on its widget ("ideally only if sizeHint() has changed"), and at
+    the top `QTabWidget` answers a layout request by repainting all of itself. A new
+    sample (a label a line taller, a scroll bar shown) so repainted the whole window,
+    the queue's table included, on every submit. Here the chain stops: the child still
+    lays itself out, but its size hint changing moves nothing outside it.
+    """
+
+    def __init__(self, child: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.child = child
+        child.setParent(self)
+
+    @override
+    def sizeHint(self) -> QSize:
+        return self.child.sizeHint()
+
+    @override
+    def minimumSizeHint(self) -> QSize:
+        return self.child.minimumSizeHint()
+
+    @override
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.child.setGeometry(self.rect())
+
+    @override
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            return True  # the child's size hint changed: nothing here moves for it
+        return super().event(event)
+
+
 class MainWindow(DesktopMixin, QMainWindow):
     """The reviewer's window. Every database call runs in a task; slots only touch widgets.
 
@@ -252,8 +287,10 @@ class MainWindow(DesktopMixin, QMainWindow):
         self.review_panel = ReviewPanel(categories(settings))
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.sample_view)
-        self.splitter.addWidget(self.review_panel)
+        # Each pane in its own boundary: a new sample relayouts the centre and the right,
+        # never the queue beside them (see LayoutBoundary).
+        self.splitter.addWidget(LayoutBoundary(self.sample_view))
+        self.splitter.addWidget(LayoutBoundary(self.review_panel))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 5)
         self.splitter.setStretchFactor(2, 3)
@@ -263,7 +300,7 @@ class MainWindow(DesktopMixin, QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("workspaceTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.splitter, "Review")
+        self.tabs.addTab(LayoutBoundary(self.splitter), "Review")
         self.workspace_context = WorkspaceContext(
             engine=engine,
             settings=settings,

@@ -39,6 +39,16 @@ DIFF_DEBOUNCE_MS = 150
 _VERDICT_KEYS = {Verdict.GOOD: "G", Verdict.BAD: "B", Verdict.UNSURE: "U"}
 
 
+def _set_text(edit: QPlainTextEdit, text: str) -> None:
+    # An identical text set again is laid out and painted again: skip it (an empty
+    # note, from sample to sample, is the usual case), but forget the last sample's
+    # typing, as setPlainText would, so Ctrl+Z in the editor cannot bring it back.
+    if edit.toPlainText() != text:
+        edit.setPlainText(text)
+    elif edit.document().isUndoAvailable() or edit.document().isRedoAvailable():
+        edit.document().clearUndoRedoStacks()
+
+
 def _title(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("sectionTitle")
@@ -247,7 +257,7 @@ class ReviewPanel(QWidget):
             for name, box in self.category_boxes.items():
                 box.setChecked(name in chosen)
             self.flag_box.setChecked(bool(source is not None and source.flagged))
-            self.note_edit.setPlainText(source.note if source is not None else "")
+            _set_text(self.note_edit, source.note if source is not None else "")
             correction = source.correction if source is not None else None
             self.correction_edit.setPlainText(
                 correction if correction is not None else self.original

@@ -244,7 +244,8 @@ class SampleView(QWidget):
         self.signals_label.setVisible(bool(signals))
         system = detail.system_prompt or ""
         self.system_toggle.setVisible(bool(system))
-        self.system_text.setPlainText(system)
+        if self.system_text.toPlainText() != system:
+            self.system_text.setPlainText(system)
         self.system_toggle.setChecked(False)
         turns: list[tuple[str, str]] = []
         for message in detail.input_messages or []:
