@@ -108,7 +108,6 @@ def test_utf16_file_from_windows_tools(engine: Engine, tmp_path: Path) -> None:
         (b"  \n\r\n\t\n", "the file is empty"),
         (gzip.compress(b""), r"the file is empty \(after decompression\)"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary file"),
-        (b'[{"input": "a", "output": "b"}]', "one JSON array"),
     ],
 )
 def test_unreadable_files_give_a_clear_error_and_create_no_batch(

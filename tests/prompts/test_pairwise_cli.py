@@ -29,24 +29,38 @@ def test_compare_and_dpo_from_the_command_line(
                                             Preference.BOTH_BAD]  # fmt: skip
     for (baseline, candidate), preference in zip(pairs, choices, strict=True):
         record_preference(engine, candidate, baseline, preference, reviewer="ana", device="d")
+    # A second reviewer agrees on two pairs and disagrees on a third (a split pair).
+    second = [Preference.CANDIDATE, Preference.CANDIDATE, Preference.BASELINE]
+    for (baseline, candidate), preference in zip(pairs[:3], second, strict=True):
+        record_preference(engine, candidate, baseline, preference, reviewer="ben", device="d")
 
     assert run(store_path, "prompts", "regression", "compare", "support", "v2") == 0
     out = capsys.readouterr().out
-    assert "pairwise preference: v2 preferred in 5 of 6 decided choices: 83.3 %" in out
-    p = scipy_stats.binomtest(5, 6, 0.5).pvalue
-    assert f"exact sign test p = {p:.3g} on 6 decided choices; ties and both bad excluded" in out
+    # One vote per pair: 4 of 5 decided pairs, not 7 of 9 choices.
+    assert "pairwise preference: v2 preferred in 4 of 5 decided pairs: 80.0 %" in out
+    assert "1 tied, 1 both bad and 1 split pair left out" in out
+    p = scipy_stats.binomtest(4, 5, 0.5).pvalue
+    assert (f"exact sign test p = {p:.3g} on 5 decided pairs; tied, both bad and split "
+            "pairs excluded") in out  # fmt: skip
+    assert "11 choices by reviewer: 7 v2, 2 baseline, 1 tie, 1 both bad" in out
     assert run(store_path, "prompts", "regression", "compare", "support", "v2", "--json") == 0
     data = json.loads(capsys.readouterr().out)["pairwise"]
-    assert (data["candidate"], data["baseline"], data["ties"], data["both_bad"]) == (5, 1, 1, 1)
+    # The old keys keep their meaning: pairs available, choices of each kind.
+    assert (data["pairs"], data["judged_pairs"], data["reviewers"]) == (8, 8, 2)
+    assert (data["candidate"], data["baseline"], data["ties"], data["both_bad"]) == (7, 2, 1, 1)
+    assert data["unit"] == "pair" and data["split"] == 1
+    assert data["pair_votes"] == {
+        "candidate": 4, "baseline": 1, "ties": 1, "both_bad": 1, "split": 1}  # fmt: skip
     assert data["sign_test_p"] == pytest.approx(p)
-    assert data["win_rate"]["n"] == 6
+    assert data["win_rate"]["n"] == 5 and data["win_rate"]["value"] == pytest.approx(0.8)
 
     out_file = tmp_path / "prefs.jsonl"
     assert run(store_path, "prompts", "regression", "dpo", "support", "v2", str(out_file)) == 0
     printed = capsys.readouterr().out
-    assert "wrote 6 preference pairs of 8 judged pairs" in printed
-    assert "1 tie, 1 both bad" in printed
+    # The same vote per pair as the results: the split pair gives no training pair.
+    assert "wrote 5 preference pairs of 8 judged pairs" in printed
+    assert "1 tie, 1 both bad, 1 reviewers disagree" in printed
     rows = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 6 and {"prompt", "chosen", "rejected"} == set(rows[0])
+    assert len(rows) == 5 and {"prompt", "chosen", "rejected"} == set(rows[0])
     assert run(store_path, "prompts", "regression", "dpo", "support", "v2", str(out_file)) != 0
     assert "exists already" in capsys.readouterr().err

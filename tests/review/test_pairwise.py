@@ -17,6 +17,7 @@ from redline.export.pairwise import export_preference_pairs
 from redline.review.pairwise import (
     Preference,
     list_pairs,
+    pair_vote,
     pairwise_results,
     pairwise_sets,
     record_preference,
@@ -122,17 +123,60 @@ def test_results_count_win_rate_and_sign_test_without_ties(engine: Engine, pairs
     choices = [Preference.CANDIDATE] * 4 + [Preference.BASELINE, Preference.TIE]
     for pair, preference in zip(pairs, choices, strict=True):
         choose(engine, pair, preference)
-    choose(engine, pairs[0], Preference.BOTH_BAD, reviewer="ben")
     result = pairwise_results(engine, "support", "v2")
-    assert (result.pairs, result.judged_pairs, result.reviewers) == (6, 6, 2)
-    assert (result.candidate, result.baseline, result.ties, result.both_bad) == (4, 1, 1, 1)
+    assert (result.pairs, result.judged_pairs, result.reviewers) == (6, 6, 1)
     assert result.win_rate.n == 5 and result.win_rate.value == pytest.approx(0.8)
     assert result.test.p_value == pytest.approx(scipy_stats.binomtest(4, 5, 0.5).pvalue)
     text = result.summary()
-    assert "preferred in 4 of 5 decided choices: 80.0 %" in text
-    assert "1 ties and 1 both bad left out" in text
+    assert "preferred in 4 of 5 decided pairs: 80.0 %" in text
+    assert "1 tied, 0 both bad and 0 split pairs left out" in text
     only_ben = pairwise_results(engine, "support", "v2", reviewer="ben")
-    assert (only_ben.choices, only_ben.win_rate.defined) == (1, False)
+    assert (only_ben.choices, only_ben.win_rate.defined) == (0, False)
+
+
+def test_each_pair_is_one_vote_however_many_reviewers_judged_it(
+    engine: Engine, pairs: Pairs
+) -> None:
+    # Three reviewers prefer the candidate on pair 0; pair 1 is the baseline's for one
+    # reviewer. Per choice that is 3 : 1; per pair (independent observations) 1 : 1.
+    for reviewer in ("ana", "ben", "cleo"):
+        choose(engine, pairs[0], Preference.CANDIDATE, reviewer=reviewer)
+    choose(engine, pairs[1], Preference.BASELINE)
+    # Pair 2: two of three agree on a tie, the majority holds. Pair 3: one candidate,
+    # one baseline: split, left out. Pair 4: one candidate, one tie: split too.
+    choose(engine, pairs[2], Preference.TIE)
+    choose(engine, pairs[2], Preference.TIE, reviewer="ben")
+    choose(engine, pairs[2], Preference.CANDIDATE, reviewer="cleo")
+    choose(engine, pairs[3], Preference.CANDIDATE)
+    choose(engine, pairs[3], Preference.BASELINE, reviewer="ben")
+    choose(engine, pairs[4], Preference.CANDIDATE)
+    choose(engine, pairs[4], Preference.TIE, reviewer="ben")
+    result = pairwise_results(engine, "support", "v2")
+    assert (result.pairs, result.judged_pairs, result.reviewers) == (6, 5, 3)
+    assert (result.votes.candidate, result.votes.baseline, result.votes.ties,
+            result.votes.both_bad, result.votes.split) == (1, 1, 1, 0, 2)  # fmt: skip
+    assert result.win_rate.n == 2 and result.win_rate.value == pytest.approx(0.5)
+    assert result.test.p_value == pytest.approx(scipy_stats.binomtest(1, 2, 0.5).pvalue)
+    # The choices stay counted one per reviewer, as the secondary line.
+    assert (result.candidate, result.baseline, result.ties, result.both_bad) == (6, 2, 3, 0)
+    assert "preferred in 1 of 2 decided pairs" in result.summary()
+    assert "1 tied, 0 both bad and 2 split pairs left out" in result.summary()
+    assert "5 of 6 pairs judged by 3 reviewers, one vote per pair" in result.summary()
+    assert result.choices_summary() == (
+        "11 choices by reviewer: 6 v2, 2 baseline, 3 tie, 0 both bad")  # fmt: skip
+    # One reviewer's view: their own choices, one per pair.
+    only_ben = pairwise_results(engine, "support", "v2", reviewer="ben")
+    assert (only_ben.votes.candidate, only_ben.votes.baseline, only_ben.votes.split) == (1, 1, 0)
+
+
+def test_the_pair_vote_is_the_most_common_choice() -> None:
+    c, b, t = Preference.CANDIDATE, Preference.BASELINE, Preference.TIE
+    assert pair_vote([c]) is c
+    assert pair_vote([c, c, b]) is c
+    assert pair_vote([c, b]) is None and pair_vote([c, t]) is None
+    assert pair_vote([c, b, t]) is None
+    assert pair_vote([t, t, c, b]) is t  # most common, not more than half
+    assert pair_vote([]) is None
 
 
 def test_dpo_export_writes_chosen_and_rejected_and_counts_the_skipped(

@@ -14,11 +14,13 @@ from sqlalchemy import Engine, delete, select
 from typing_extensions import override
 
 from redline.progress import Cancelled, CancelToken
+from redline.quality.overlap import set_overlap
 from redline.review import queue
+from redline.review.pairwise import Preference, record_preference
 from redline.review.service import ReviewService
 from redline.review.types import QueueFilter, QueueSort, ReviewInput, Verdict
 from redline.store.local import open_read_only
-from redline.store.models import Sample
+from redline.store.models import Review, Sample
 
 MakeSamples = Callable[..., list[uuid.UUID]]
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -238,6 +240,49 @@ def test_load_rows(world: World, make_samples: MakeSamples) -> None:
     assert row.input_preview.startswith("word word ") and row.input_preview.endswith("…")
     assert row.prompt_version == "v9"
     assert row.captured_at is not None and row.captured_at.tzinfo is not None
+
+
+def test_a_pairwise_choice_alone_leaves_the_sample_unreviewed(world: World) -> None:
+    """A pairwise choice compares two outputs; it is no verdict on the sample. So the
+    sample stays in the reviewer's "unreviewed" queue, its status stays new, and the
+    progress count does not move, until the reviewer gives it a verdict."""
+    candidate, baseline = world.ids[4], world.ids[2]
+    record_preference(world.engine, candidate, baseline, Preference.CANDIDATE, reviewer=ME,
+                      device="d")  # fmt: skip
+    assert set(world.select(status="unreviewed")) == {2, 4, 5}
+    assert set(world.select(status="reviewed_by_me")) == {0, 1, 3}
+    (row,) = queue.load_rows(world.engine, [world.rowids[4]], ME)
+    assert (row.status, row.verdict, row.flagged, row.has_correction) == (
+        "unreviewed", None, False, False)  # fmt: skip
+    assert world.ann.progress() == (3, 6)
+
+    # A verdict makes it reviewed; the choice stays part of the same review.
+    world.ann.submit(ReviewInput(candidate, verdict=Verdict.GOOD))
+    assert 4 not in world.select(status="unreviewed")
+    assert 4 in world.select(status="reviewed_by_me")
+    (row,) = queue.load_rows(world.engine, [world.rowids[4]], ME)
+    assert (row.status, row.verdict) == ("reviewed", Verdict.GOOD)
+    assert world.ann.progress() == (4, 6)
+    with world.engine.connect() as conn:
+        kept = conn.execute(
+            select(Review.preference).where(Review.sample_id == candidate, Review.reviewer == ME)
+        ).scalar_one()
+    assert kept == "candidate"
+
+
+def test_a_pairwise_choice_does_not_count_towards_overlap(world: World) -> None:
+    """A batch asking for two reviewers per sample: bob's verdict and cleo's pairwise
+    choice are one verdict review, so the sample stays in ann's queue."""
+    first_batch = ReviewService(world.engine, reviewer=ME, device="d").sample_detail(
+        world.ids[4]).batch_id  # fmt: skip
+    set_overlap(world.engine, str(first_batch), 2)
+    world.bob.submit(ReviewInput(world.ids[4], verdict=Verdict.GOOD))
+    record_preference(world.engine, world.ids[4], world.ids[2], Preference.TIE,
+                      reviewer="cleo", device="d")  # fmt: skip
+    assert 4 in world.select(status="unreviewed")
+    ReviewService(world.engine, reviewer="dan", device="d").submit(
+        ReviewInput(world.ids[4], verdict=Verdict.BAD))  # fmt: skip
+    assert 4 not in world.select(status="unreviewed")
 
 
 class Recorder(CancelToken):

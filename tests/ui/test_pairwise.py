@@ -105,14 +105,17 @@ def test_a_reviewer_judges_pairs_with_keys(
         qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert page.index == 1
 
-    # The results line: the candidate's win rate and the sign test, ties left out.
+    # The results line: one vote per pair, the candidate's win rate and the sign test,
+    # ties left out.
     with qtbot.waitSignal(page.results_loaded):
         page._load_results()
     result = pairwise_results(engine, "support", "v2")
     assert result.choices == 5 and result.ties == 2 and result.both_bad == 1
     text = page.results_label.text()
-    assert "ties and 1 both bad left out" in text
-    assert f"sign test p = {scipy_stats.binomtest(result.candidate, 2).pvalue:.3g}" in text
+    assert "2 tied, 1 both bad and 0 split pairs left out" in text
+    assert f"sign test p = {scipy_stats.binomtest(result.votes.candidate, 2).pvalue:.3g}" in text
+    # Every reviewer's choices on a second line.
+    assert text.splitlines()[-1] == f"{result.choices_summary()}."
 
 
 def test_word_diff_toggle_and_undo_of_a_first_choice(

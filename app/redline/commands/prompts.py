@@ -548,12 +548,20 @@ def _print_comparison(comparison: Any, preferences: Any, *, as_json: bool) -> No
             ],
             "pairwise": {
                 "pairs": w.pairs, "judged_pairs": w.judged_pairs, "reviewers": w.reviewers,
+                # Every reviewer's choice on its own (a pair judged by two counts twice).
                 "candidate": w.candidate, "baseline": w.baseline, "ties": w.ties,
                 "both_bad": w.both_bad,
+                # One vote per judged pair: what the win rate and the sign test count.
+                "unit": "pair",
+                "pair_votes": {"candidate": w.votes.candidate, "baseline": w.votes.baseline,
+                               "ties": w.votes.ties, "both_bad": w.votes.both_bad,
+                               "split": w.votes.split},
+                "split": w.votes.split,
                 "win_rate": {"value": _num(w.win_rate.value), "low": _num(w.win_rate.low),
                              "high": _num(w.win_rate.high), "n": w.win_rate.n},
                 "sign_test_p": _num(w.test.p_value),
-                "excluded": "ties and both bad are left out of the win rate and the test",
+                "excluded": "one vote per pair (its reviewers' most common choice); tied, "
+                "both bad and split pairs are left out of the win rate and the test",
             },
         }  # fmt: skip
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -565,8 +573,10 @@ def _print_comparison(comparison: Any, preferences: Any, *, as_json: bool) -> No
     print(f"pairwise preference: {w.summary()}")
     if w.decided:
         print(f"  win rate with its Wilson 95 % interval; exact sign test p = "
-              f"{w.test.p_value:.3g} on {w.decided:,} decided choices; ties and both bad "
-              "excluded")  # fmt: skip
+              f"{w.test.p_value:.3g} on {w.decided:,} decided pairs; tied, both bad and "
+              "split pairs excluded")  # fmt: skip
+    if w.choices:
+        print(f"  {w.choices_summary()}")
 
 
 def _num(value: float) -> float | None:

@@ -26,7 +26,7 @@ from redline.export.chat_format import chat_messages
 from redline.export.redaction import Redactor, token
 from redline.export.writers import JsonlSink, Staging
 from redline.progress import NO_PROGRESS, Progress, check
-from redline.review.pairwise import Preference, PreferencePair, preference_pairs
+from redline.review.pairwise import Preference, PreferencePair, pair_vote, preference_pairs
 
 __all__ = ["PairwiseExport", "export_preference_pairs"]
 
@@ -57,11 +57,10 @@ class PairwiseExport:
 
 
 def _winner(choices: list[PreferencePair]) -> Preference | str:
-    """The pair's preference, or the reason it has none that counts."""
-    ranked = Counter(c.preference for c in choices).most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return SKIP_DISAGREE
-    return ranked[0][0]
+    """The pair's preference (`pair_vote`, as the results count it), or the reason it
+    has none that counts."""
+    vote = pair_vote(c.preference for c in choices)
+    return SKIP_DISAGREE if vote is None else vote
 
 
 def export_preference_pairs(

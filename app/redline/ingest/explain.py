@@ -104,7 +104,9 @@ def explain_file(
     with _open_records(path, kind, expand=tool) as opened:
         try:
             for raw in opened.records:
-                preview.append(_preview(mapper, raw.line, raw.value, raw.error))
+                # A JSON document's element is shown at the file line it starts on.
+                line = raw.file_line or raw.line
+                preview.append(_preview(mapper, line, raw.value, raw.error))
                 if len(preview) >= limit:
                     break
         except TruncatedFileError as exc:
@@ -159,10 +161,17 @@ def show(value: Any, width: int = _SHOWN_CHARS) -> str:
     return shown
 
 
+_FORMATS = {
+    "json": "json (one document: each element of its array of records is a record)",
+    "json.gz": "json.gz (one document: each element of its array of records is a record)",
+}
+
+
 def render(explanation: Explanation) -> str:
     """The explanation as text for the terminal."""
     lines = [
-        f"{explanation.file}: {explanation.format}, {explanation.shape_label} "
+        f"{explanation.file}: {_FORMATS.get(explanation.format, explanation.format)}, "
+        f"{explanation.shape_label} "
         f"(shape {explanation.shape})",
         f"source: {explanation.source}"
         + (

@@ -1,7 +1,9 @@
 """Read records from production log files, streaming, whatever their size.
 
 A file is recognised by its content, not its name: gzip by its magic bytes, Parquet by
-``PAR1``, JSON Lines by a leading ``{``, anything else textual as CSV. Each reader
+``PAR1``, one JSON document (an array of records, or an object wrapping one; see
+redline.ingest.json_document) by a leading ``[`` or an opening ``{`` line, JSON Lines by
+a leading ``{``, anything else textual as CSV. Each reader
 yields `RawRecord`s: a parsed object, or the reason the unit (line, row) was rejected,
 with its 1-based line number, so one bad line never costs the good ones.
 """
@@ -46,23 +48,27 @@ class RawRecord(NamedTuple):
     million-line import, and a tuple is made in half the time.
 
     Attributes:
-        line: 1-based line (JSONL, CSV: the record's first line) or row number (Parquet).
+        line: 1-based line (JSONL, CSV: the record's first line), row number (Parquet)
+            or element index (a JSON document): the unit an import skips and resumes by.
         value: the record as a dict, or None when rejected.
         raw: the record's bytes as read (for a content hash when it has no id).
         error: why it was rejected, or None.
+        file_line: for an element of a JSON document, the file line its text starts on
+            (for the bad-row report); 0 when `line` is the line.
     """
 
     line: int
     value: dict[str, Any] | None
     raw: bytes
     error: str | None = None
+    file_line: int = 0
 
 
 @dataclass(frozen=True)
 class FileKind:
     """What a file turned out to be."""
 
-    format: str  # "jsonl" | "csv" | "parquet"
+    format: str  # "jsonl" | "json" (one document) | "csv" | "parquet"
     compressed: bool
     encoding: str  # "utf-8" | "utf-16"
 
@@ -99,18 +105,17 @@ def sniff(path: Path) -> FileKind:
         )
     if b"\x00" in head:
         raise RedlineError(
-            "this is a binary file, not JSON Lines, CSV or Parquet",
+            "this is a binary file, not JSON, JSON Lines, CSV or Parquet",
             where=str(path),
-            hint="export the production log as JSONL, CSV or Parquet (gzip is fine)",
+            hint="export the production log as JSON, JSONL, CSV or Parquet (gzip is fine)",
         )
-    if text.startswith(b"{"):
-        return FileKind("jsonl", compressed, encoding)
     if text.startswith(b"["):
-        raise RedlineError(
-            "this is one JSON array; Redline reads JSON Lines (one object per line)",
-            where=str(path),
-            hint="convert it, e.g. jq -c '.[]' file.json > file.jsonl",
-        )
+        return FileKind("json", compressed, encoding)
+    if text.startswith(b"{"):
+        from redline.ingest.json_document import is_json_document
+
+        document = is_json_document(text)
+        return FileKind("json" if document else "jsonl", compressed, encoding)
     return FileKind("csv", compressed, encoding)
 
 
@@ -181,6 +186,15 @@ def estimate_records(path: Path, kind: FileKind) -> int:
         return 0
     finally:
         stream.close()
+    if kind.format == "json":  # a record spans many lines: count the head's elements
+        from redline.ingest.json_document import STOPPED, read_json_document
+
+        # The head ends inside an element: that "truncated" record is not one.
+        records = read_json_document(io.BytesIO(head))
+        elements = sum(1 for r in records if not (r.error or "").endswith(STOPPED))
+        if len(head) < _ESTIMATE_BYTES:
+            return elements
+        return int(elements * stream.size / max(consumed, 1))
     lines = head.count(b"\n")
     if len(head) < _ESTIMATE_BYTES:
         return lines + (1 if head.rstrip(b"\r\n") and not head.endswith(b"\n") else 0)

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from redline.errors import RedlineError
+from redline.ingest.json_document import read_json_document
 from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, detect_mapping, merge
 from redline.ingest.readers import (
     FileKind,
@@ -139,7 +140,8 @@ def _open_records(
         yield _Records(records, rows.position, rows.total)
         return
     stream = PositionedStream(path, kind)
-    reader = read_jsonl if kind.format == "jsonl" else read_csv
+    readers = {"jsonl": read_jsonl, "json": read_json_document}
+    reader = readers.get(kind.format, read_csv)
     records = reader(stream.stream, skip=skip)
     try:
         yield _Records(records if expand is None else expand(records), stream.position, stream.size)
@@ -182,11 +184,19 @@ class _MappedStream:
 
     def map(self, record: RawRecord) -> MappedRecord | Problem:
         if record.value is None:
-            return Problem(record.line, record.error or "unreadable", _excerpt(record.raw))
+            return _problem(record, record.error or "unreadable")
         try:
             return self.mapper.map(record.value)
         except BadRecord as exc:
-            return Problem(record.line, str(exc), _excerpt(record.raw))
+            return _problem(record, str(exc))
+
+
+def _problem(record: RawRecord, reason: str) -> Problem:
+    """A rejected record's problem; a JSON document's element is shown at its file line,
+    with its index in the array ("line 20511: record 1,234: ...")."""
+    if record.file_line:
+        return Problem(record.file_line, f"record {record.line:,}: {reason}", _excerpt(record.raw))
+    return Problem(record.line, reason, _excerpt(record.raw))
 
 
 @dataclass(frozen=True)

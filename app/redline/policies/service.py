@@ -7,6 +7,11 @@ security, see the sync issue); locally `decide_proposal` refuses a role that is 
 lead's (`authorize_decision`, the same rule for the studio, which offers the buttons
 only to a lead, and any other caller), so a reviewer's store never moves a threshold
 the server would refuse.
+
+A decision is audited here too (`redline.prompts.audit`, as prompt lifecycle changes
+are): who decided, approve or reject, the policy, segment and values, the note as the
+reason, when. The shared database's trigger records the same decision when it is pushed;
+the audit view shows the two as one (`link_shared`: same proposal, person and status).
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from sqlalchemy import Engine, select
 
 from redline.analytics.threshold import Target, action_target
 from redline.errors import RedlineError
+from redline.prompts.audit import append_event
 from redline.prompts.rules import NotAllowed, Role
 from redline.store.base import utcnow, uuid7
 from redline.store.models import Policy, ProposalStatus, ThresholdProposal
 from redline.store.session import session_scope
 
 __all__ = [
+    "ENTITY_PROPOSAL",
     "SCORE_COLUMNS",
     "SEGMENT_COLUMNS",
     "PolicyDraft",
@@ -45,6 +52,10 @@ __all__ = [
     "list_policies",
     "list_proposals",
 ]
+
+# The audit trail's entity type of a proposal: the table name, as the server's trigger
+# writes it, so a decision made here and its shared record are paired in the views.
+ENTITY_PROPOSAL = "threshold_proposal"
 
 # Sample columns a policy may slice by; any other name is a key of Sample.segments.
 SEGMENT_COLUMNS = ("language", "model", "prompt_version", "variant")
@@ -449,14 +460,33 @@ def decide_proposal(
             raise RedlineError("there is no such proposal", where=str(proposal_id))
         if row.status != ProposalStatus.PROPOSED.value:
             raise RedlineError(f"this proposal was {row.status} already", where=str(proposal_id))
+        before = {"status": row.status}
         row.status = (ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED).value
         row.decider = decider
         row.decided_at = utcnow()
         row.decision_note = note
         row.revision += 1
         row.dirty = True
+        policy = session.get_one(Policy, row.policy_id)
+        append_event(
+            session,
+            actor=decider,
+            action="approve" if approve else "reject",
+            entity_type=ENTITY_PROPOSAL,
+            entity_id=str(row.id),
+            before=before,
+            after={
+                "status": row.status,
+                "policy": policy.name,
+                "segment": row.segment,
+                "old_value": float(row.old_value),
+                "new_value": float(row.new_value),
+                "proposer": row.proposer,
+            },
+            reason=note,
+            occurred_at=row.decided_at,
+        )
         if approve:
-            policy = session.get_one(Policy, row.policy_id)
             if row.segment is None:
                 policy.threshold = row.new_value
             else:

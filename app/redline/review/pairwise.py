@@ -9,16 +9,21 @@ shared database's row-level security lets each person write only their own. Each
 change of a choice keeps the previous revision in review history, as review edits do.
 
 The reviewer sees the two outputs in an order drawn per pair and reviewer (`shown_first`,
-blind), but the choice is stored as candidate / baseline. `pairwise_results` counts the
-choices: the candidate's win rate among decided pairs (Wilson interval) and the exact
-sign test; ties and "both bad" are counted and left out of both (stated in `summary`).
+blind), but the choice is stored as candidate / baseline. `pairwise_results` gives each
+pair one vote, its reviewers' most common choice (`pair_vote`; a pair whose reviewers
+split evenly between two choices has none), so a pair judged by three people weighs as
+much as a pair judged by one and the observations stay independent: the candidate's
+win rate among decided pairs (Wilson interval) and the exact sign test on them. Ties,
+"both bad" and split pairs are counted and left out of both (stated in `summary`); the
+choices of every reviewer are counted too, as a secondary line (`choices_summary`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +40,12 @@ from redline.store.session import session_scope
 __all__ = [
     "PairChoice",
     "PairItem",
+    "PairVotes",
     "PairwiseResult",
     "Preference",
     "PreferencePair",
     "list_pairs",
+    "pair_vote",
     "pairwise_results",
     "pairwise_sets",
     "preference_pairs",
@@ -94,17 +101,37 @@ class PreferencePair:
     baseline_output: str
 
 
+@dataclass(frozen=True, slots=True)
+class PairVotes:
+    """One vote per judged pair: its reviewers' most common choice, or split."""
+
+    candidate: int = 0
+    baseline: int = 0
+    ties: int = 0
+    both_bad: int = 0
+    split: int = 0  # the reviewers' most common choice is shared by two kinds
+
+    @property
+    def decided(self) -> int:
+        return self.candidate + self.baseline
+
+    @property
+    def judged(self) -> int:
+        return self.decided + self.ties + self.both_bad + self.split
+
+
 @dataclass(frozen=True)
 class PairwiseResult:
-    """The candidate version against its baselines, from every reviewer's choices.
+    """The candidate version against its baselines, one vote per pair.
 
     Attributes:
         pairs: pairs available (candidate outputs with a baseline).
         judged_pairs: pairs with at least one choice.
+        votes: the judged pairs by their vote (`pair_vote`), split pairs apart.
         candidate / baseline / ties / both_bad: choices of each kind (one per reviewer
-            and pair, so a pair judged by two people counts twice).
-        win_rate: candidate wins among decided choices (ties and both bad excluded).
-        test: the exact sign test on the decided choices.
+            and pair, so a pair judged by two people counts twice): the secondary line.
+        win_rate: candidate wins among decided pairs (ties, both bad, split excluded).
+        test: the exact sign test on the decided pairs.
     """
 
     prompt_name: str
@@ -118,6 +145,7 @@ class PairwiseResult:
     reviewers: int
     win_rate: Rate
     test: TestResult
+    votes: PairVotes
 
     @property
     def choices(self) -> int:
@@ -125,25 +153,46 @@ class PairwiseResult:
 
     @property
     def decided(self) -> int:
-        return self.candidate + self.baseline
+        """Decided pairs: what the win rate and the sign test count."""
+        return self.votes.decided
 
     def summary(self) -> str:
-        """One sentence for a person."""
+        """One sentence for a person: the per-pair result."""
         if not self.pairs:
             return f"no pairs for {self.version} yet (import its outputs on a regression set)"
         if not self.choices:
             return f"{self.pairs:,} pairs of {self.version}, no preference recorded yet"
+        v = self.votes
         text = (
-            f"{self.version} preferred in {self.candidate:,} of {self.decided:,} decided "
-            f"choices: {self.win_rate.percent()}"
+            f"{self.version} preferred in {v.candidate:,} of {v.decided:,} decided "
+            f"pairs: {self.win_rate.percent()}"
         )
-        if self.decided:
+        if v.decided:
             text += f", sign test p = {self.test.p_value:.3g}"
         return (
-            text + f"; {self.ties:,} ties and {self.both_bad:,} both bad left out; "
-            f"{self.judged_pairs:,} of {self.pairs:,} pairs judged by {self.reviewers:,} "
-            f"reviewer{'s' if self.reviewers != 1 else ''}"
+            text + f"; {v.ties:,} tied, {v.both_bad:,} both bad and {v.split:,} split "
+            f"pair{'s' if v.split != 1 else ''} left out; {self.judged_pairs:,} of "
+            f"{self.pairs:,} pairs judged by {self.reviewers:,} "
+            f"reviewer{'s' if self.reviewers != 1 else ''}, one vote per pair (its "
+            "reviewers' most common choice)"
         )
+
+    def choices_summary(self) -> str:
+        """The secondary line: every reviewer's choice counted on its own."""
+        return (
+            f"{self.choices:,} choice{'s' if self.choices != 1 else ''} by reviewer: "
+            f"{self.candidate:,} {self.version}, {self.baseline:,} baseline, "
+            f"{self.ties:,} tie, {self.both_bad:,} both bad"
+        )
+
+
+def pair_vote(choices: Iterable[Preference]) -> Preference | None:
+    """A pair's vote: its reviewers' most common choice; None when two kinds share the
+    top count (the reviewers split, e.g. one candidate and one baseline) or no choice."""
+    ranked = Counter(choices).most_common(2)
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def shown_first(candidate_id: uuid.UUID, reviewer: str) -> str:
@@ -408,22 +457,31 @@ def pairwise_results(
             for c in _choices(session, paired, reviewer)
             if c.compared_sample_id == links[c.sample_id][1]
         ]
-    counts = {p: 0 for p in Preference}
+    counts = Counter(Preference(c.preference) for c in choices)
+    by_pair: dict[uuid.UUID, list[Preference]] = {}
     for choice in choices:
-        counts[Preference(choice.preference)] += 1
-    wins, losses = counts[Preference.CANDIDATE], counts[Preference.BASELINE]
+        by_pair.setdefault(choice.sample_id, []).append(Preference(choice.preference))
+    tally = Counter(pair_vote(group) for group in by_pair.values())
+    votes = PairVotes(
+        candidate=tally[Preference.CANDIDATE],
+        baseline=tally[Preference.BASELINE],
+        ties=tally[Preference.TIE],
+        both_bad=tally[Preference.BOTH_BAD],
+        split=tally[None],
+    )
     return PairwiseResult(
         prompt_name=prompt_name,
         version=version,
         pairs=len(paired),
-        judged_pairs=len({c.sample_id for c in choices}),
-        candidate=wins,
-        baseline=losses,
+        judged_pairs=len(by_pair),
+        candidate=counts[Preference.CANDIDATE],
+        baseline=counts[Preference.BASELINE],
         ties=counts[Preference.TIE],
         both_bad=counts[Preference.BOTH_BAD],
         reviewers=len({c.reviewer for c in choices}),
-        win_rate=rate(wins, wins + losses),
-        test=sign_test(wins, losses),
+        win_rate=rate(votes.candidate, votes.decided),
+        test=sign_test(votes.candidate, votes.baseline),
+        votes=votes,
     )
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "PAGE_SIZE",
     "PREVIEW_CHARS",
     "QUEUE_INDEX_COLUMNS",
+    "VERDICT_REVIEW",
     "RowIds",
     "cjk_words",
     "distinct_models",
@@ -103,12 +104,18 @@ _SIGNAL_SQL = {
     "thumbs_up": "{s}.signal_thumbs > 0",
 }
 
+# Whether review `{r}` is a verdict review: a review holding a pairwise choice and no
+# verdict (redline.review.pairwise) judged two outputs against each other, not this
+# sample, so the sample stays unreviewed for its reviewer (queue, status, progress).
+# The same rule as `redline.review.service.ReviewService.progress`.
+VERDICT_REVIEW = "({r}.verdict IS NOT NULL OR {r}.preference IS NULL)"
+
 # The rowids of the samples the current reviewer reviewed (restricted further by a
 # condition on `r`); reviews are few, and each is one probe of the sample primary key.
-# A tombstone (deleted: an undone first submit) is no review.
+# A tombstone (deleted: an undone first submit) is no review, nor a pairwise choice alone.
 _MINE = (
     "SELECT s2.rowid FROM review r JOIN sample s2 ON s2.id = r.sample_id "
-    "WHERE r.reviewer = :me AND r.deleted = 0"
+    f"WHERE r.reviewer = :me AND r.deleted = 0 AND {VERDICT_REVIEW.format(r='r')}"
 )
 _CORRECTION_MATCHES = (
     "SELECT s3.rowid FROM review_fts "
@@ -175,6 +182,7 @@ def _where(
                 " CROSS JOIN sample s5 ON s5.id = r5.sample_id"
                 " CROSS JOIN batch b5 ON b5.id = s5.batch_id"
                 " WHERE b5.reviewers_per_sample > 1 AND r5.deleted = 0 AND r5.adjudicated = 0"
+                f" AND {VERDICT_REVIEW.format(r='r5')}"
                 " GROUP BY r5.sample_id HAVING count(*) >= max(b5.reviewers_per_sample)))"
             )
         case "reviewed_by_me":
@@ -543,6 +551,7 @@ SELECT s.rowid, s.id, s.score, s.prompt_name, s.prompt_version, s.model, s.langu
        r.id, r.verdict, coalesce(r.correction, '') != '', coalesce(r.flagged, 0)
 FROM sample s
 LEFT JOIN review r ON r.sample_id = s.id AND r.reviewer = :me AND r.deleted = 0
+    AND {VERDICT_REVIEW.format(r="r")}
 WHERE s.rowid IN (SELECT value FROM json_each(:rowids))
 """
 

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, delete, func, literal_column, select
+from sqlalchemy import Engine, Integer, and_, delete, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from redline.errors import RedlineError
@@ -323,10 +323,16 @@ class ReviewService:
         """
         with session_scope(self.engine) as session:
             total_q = select(func.count()).select_from(Sample)
+            # A pairwise choice alone is no verdict on the sample (see
+            # redline.review.queue.VERDICT_REVIEW, the queue's same rule).
             mine_q = (
                 select(func.count())
                 .select_from(Review)
-                .where(Review.reviewer == self.reviewer, Review.deleted.is_(False))
+                .where(
+                    Review.reviewer == self.reviewer,
+                    Review.deleted.is_(False),
+                    or_(Review.verdict.is_not(None), Review.preference.is_(None)),
+                )
             )
             if batch_id is not None:
                 total_q = total_q.where(Sample.batch_id == batch_id)

@@ -122,18 +122,19 @@ class ToolImport:
             if not self.shape.matches(value):
                 other = shape_of(value)
                 what = f"it looks like {other.label}" if other else "its fields do not match"
-                yield RawRecord(raw.line, None, raw.raw, f"not {self.shape.label} ({what})")
+                reason = f"not {self.shape.label} ({what})"
+                yield RawRecord(raw.line, None, raw.raw, reason, file_line=raw.file_line)
                 continue
             try:
                 items = list(flatten(value))
             except ExportError as exc:
-                yield RawRecord(raw.line, None, raw.raw, str(exc))
+                yield RawRecord(raw.line, None, raw.raw, str(exc), file_line=raw.file_line)
                 continue
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
                 # A field of an unexpected type deep in the record: one bad line must
                 # not cost the good ones, so it is reported like any other bad row.
                 reason = f"not a well-formed record of {self.shape.label} ({exc!r})"
-                yield RawRecord(raw.line, None, raw.raw, reason)
+                yield RawRecord(raw.line, None, raw.raw, reason, file_line=raw.file_line)
                 continue
             yield from self._records(raw, items)
 
@@ -146,9 +147,10 @@ class ToolImport:
             if isinstance(item, Skip):
                 self.skipped[item.kind] += 1
             elif isinstance(item, Reject):
-                yield RawRecord(line, None, raw.raw, item.reason)
+                yield RawRecord(line, None, raw.raw, item.reason, file_line=raw.file_line)
             else:
-                yield RawRecord(line, item, orjson.dumps(item, default=str))
+                flat = orjson.dumps(item, default=str)
+                yield RawRecord(line, item, flat, file_line=raw.file_line)
 
     def resuming_after(self, resume_line: int, skip: int) -> int:
         """Prepare a pass that resumes after `resume_line`; returns the lines to skip.

@@ -286,7 +286,10 @@ class PairwisePage(QWidget):
     @Slot(object)
     def _on_results(self, result: PairwiseResult) -> None:
         self.result = result
-        self.results_label.setText(f"All reviewers: {result.summary()}.")
+        text = f"All reviewers: {result.summary()}."
+        if result.choices:
+            text += f"\n{result.choices_summary()}."
+        self.results_label.setText(text)
         self.results_loaded.emit(result)
 
     @Slot(object)
