@@ -37,7 +37,14 @@ from redline.analytics.agreement import agreement_report
 from redline.analytics.patterns import implicit_signals, rank_patterns
 from redline.analytics.quality import sample_outcomes
 from redline.progress import Cancelled, CancelToken
-from redline.quality.data import ALL_TIME, SIGNALS, TimeRange, pattern_frame
+from redline.quality.data import (
+    ALL_TIME,
+    SIGNALS,
+    TimeRange,
+    pattern_frame,
+    reviews_query,
+    samples_query,
+)
 from redline.quality.disagreements import disagreements
 from redline.quality.overview import load_quality_data, quality_overview
 from redline.quality.report import build_weekly_report
@@ -125,6 +132,18 @@ def add_reviews(engine: Engine, total: int, *, seed: int = 11) -> None:
             conn.execute(insert(Review), batch)
         written += len(batch)
     print(f"added {written:,} reviews in {time.perf_counter() - start:.0f} s")
+
+
+def sql_alone(engine: Engine) -> None:
+    """The loader's two queries through the raw DBAPI cursor, values left undecoded: the
+    floor under "load reviews + reviewed samples" (the rest is decoding into frames)."""
+    queries = (reviews_query(ALL_TIME), samples_query(engine, ALL_TIME))
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for query in queries:
+            cursor.execute(str(query.compile(engine, compile_kwargs={"literal_binds": True})))
+            while cursor.fetchmany(5000):
+                pass
 
 
 def cancel_latency(engine: Engine, after: float) -> float:
@@ -228,6 +247,7 @@ def main() -> None:
     print("all time, step by step:")
     data = timed("load reviews + reviewed samples", lambda: load_quality_data(engine))
     print(f"    -> {len(data.reviews):,} reviews of {len(data.samples):,} samples")
+    timed("  of which the SQL alone (raw cursor, no decoding)", lambda: sql_alone(engine))
     scores = data.samples.set_index("sample_id")["score"].dropna()
     agreement = timed("agreement (kappa, alpha, pairs, categories, AUC)",
                       lambda: agreement_report(data.reviews, scores))  # fmt: skip

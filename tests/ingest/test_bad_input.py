@@ -178,3 +178,12 @@ def test_a_newer_redline_store_is_refused_before_import(tmp_path: Path, store_pa
     with pytest.raises(SchemaTooNewError, match="newer Redline"):
         open_local_store(store_path)
     assert hashlib.sha256(store_path.read_bytes()).hexdigest() == before
+
+
+def test_an_import_into_the_shared_database_is_refused_clearly(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "prod.jsonl"
+    path.write_text('{"input": "hi", "output": "hello"}\n', encoding="utf-8")
+    with pytest.raises(RedlineError, match="local store, not the shared database"):
+        import_file(path, engine=pg_engine)

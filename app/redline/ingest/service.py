@@ -295,6 +295,14 @@ def import_file(
             "import_file was called while a worker process was starting",
             hint='put the script\'s code under if __name__ == "__main__":',
         )
+    if engine.dialect.name != "sqlite":
+        # The writer binds rows the SQLite way (ids as hex, times as text, PRAGMAs); the
+        # shared database receives samples by sync, never by import.
+        raise RedlineError(
+            "imports go into the local store, not the shared database",
+            where=str(path),
+            hint="import on your machine, then `redline sync` shares the batch",
+        )
     path = Path(path)
     kind = sniff(path)
     records = estimate_records(path, kind)

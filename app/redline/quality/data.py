@@ -10,15 +10,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Executable, Select, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, false, func, literal, or_, select
 
 from redline.analytics.patterns import input_length_bucket
-from redline.progress import NO_PROGRESS, Progress, check
+from redline.progress import NO_PROGRESS, Progress
+from redline.quality.columns import (
+    Decoder,
+    IdCache,
+    as_read,
+    flags,
+    json_lists,
+    json_values,
+    optional_flags,
+    read_columns,
+    timestamps,
+    uuids,
+)
 from redline.store.models import Review, Sample
-from redline.store.session import session_scope
 
 __all__ = [
     "ALL_TIME",
@@ -30,9 +42,10 @@ __all__ = [
     "load_reviews",
     "load_samples",
     "pattern_frame",
+    "reviews_query",
+    "samples_query",
 ]
 
-CHUNK = 5000
 # Text that marks code in an input (compared case-sensitively: "SELECT " is SQL,
 # "select the plan" is prose).
 CODE_MARKERS = ("```", "def ", "SELECT ", "function ", "#include", "=> ", "();", "</", "{\n")
@@ -85,41 +98,77 @@ def _reviewed_in(period: TimeRange) -> Select[uuid.UUID]:
     return query.distinct()
 
 
-def load_reviews(
-    engine: Engine, period: TimeRange = ALL_TIME, progress: Progress = NO_PROGRESS
-) -> pd.DataFrame:
-    """Every current review of the samples reviewed in `period`, one row each."""
+def reviews_query(period: TimeRange = ALL_TIME) -> Select[Any]:
+    """The query `load_reviews` reads (columns as the driver returns them)."""
     query = (
         select(
-            Review.sample_id,
-            Review.reviewer,
-            Review.verdict,
-            Review.rating,
-            Review.categories,
-            Review.note,
-            Review.correction,
-            Review.adjudicated,
-            Review.updated_at,
-            Review.time_spent_ms,
+            *(
+                as_read(c)
+                for c in (
+                    Review.sample_id,
+                    Review.reviewer,
+                    Review.verdict,
+                    Review.rating,
+                    Review.categories,
+                    Review.note,
+                    Review.correction,
+                    Review.adjudicated,
+                    Review.updated_at,
+                    Review.time_spent_ms,
+                )
+            )
         )
-        .where(live(), Review.sample_id.in_(_reviewed_in(period)))
+        .where(live())
         .order_by(Review.sample_id, Review.updated_at)
     )
-    rows = _read(engine, query, progress, "reading reviews")
-    frame = pd.DataFrame(rows, columns=list(REVIEW_FRAME_COLUMNS))
-    frame["categories"] = [list(c or ()) for c in frame["categories"]]
-    frame["adjudicated"] = frame["adjudicated"].astype(bool)
+    if period != ALL_TIME:
+        # All time, every live review's sample qualifies: no need to ask (~0.5 s of 2 s
+        # on 250,000 reviews).
+        query = query.where(Review.sample_id.in_(_reviewed_in(period)))
+    return query
+
+
+def load_reviews(
+    engine: Engine,
+    period: TimeRange = ALL_TIME,
+    progress: Progress = NO_PROGRESS,
+    *,
+    ids: IdCache | None = None,
+) -> pd.DataFrame:
+    """Every current review of the samples reviewed in `period`, one row each.
+
+    `ids`: share one with `load_samples` to parse each sample id once."""
+    query = reviews_query(period)
+    ids = {} if ids is None else ids
+    raw = read_columns(
+        engine,
+        query,
+        REVIEW_FRAME_COLUMNS,
+        progress,
+        "reading reviews",
+        decoders={
+            "sample_id": partial(uuids, cache=ids),
+            "categories": partial(json_lists, cache={}),
+        },
+    )
+    if not raw["sample_id"]:
+        frame = _empty(REVIEW_FRAME_COLUMNS)
+        frame["categories"] = []  # float64, as the ORM loader's empty frame had
+        return frame.astype({"adjudicated": bool})
+    frame = pd.DataFrame(
+        {
+            **raw,
+            "adjudicated": flags(raw["adjudicated"]),
+            "updated_at": timestamps(raw["updated_at"]),
+        },
+        columns=list(REVIEW_FRAME_COLUMNS),
+    )
     return frame
 
 
-def _read(engine: Engine, query: Executable, progress: Progress, text: str) -> list[Any]:
-    rows: list[Any] = []
-    with session_scope(engine) as session:
-        for chunk in session.execute(query.execution_options(yield_per=CHUNK)).partitions():
-            rows.extend(tuple(r) for r in chunk)
-            progress.update(len(rows), 0, f"{text}: {len(rows):,}")
-            check(progress)
-    return rows
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    # No rows: untyped (object) columns, as a frame of no rows has always had.
+    return pd.DataFrame([], columns=list(columns))
 
 
 def _contains(engine: Engine, text: str) -> ColumnElement[bool]:
@@ -154,37 +203,72 @@ SAMPLE_FRAME_COLUMNS = (
 )
 
 
+_SIGNAL_FLAGS = ("signal_copied", "signal_edited", "signal_follow_up")
+
+
+def samples_query(engine: Engine, period: TimeRange = ALL_TIME) -> Select[Any]:
+    """The query `load_samples` reads (columns as the driver returns them)."""
+    code = or_(*(_contains(engine, marker) for marker in CODE_MARKERS))
+    return select(
+        *(
+            as_read(c)
+            for c in (
+                Sample.id,
+                Sample.batch_id,
+                Sample.captured_at,
+                Sample.model,
+                Sample.prompt_name,
+                Sample.prompt_version,
+                Sample.variant,
+                Sample.language,
+                Sample.score,
+                Sample.decision,
+                Sample.inclusion_prob,
+                Sample.tokens_in,
+                Sample.tokens_out,
+                Sample.latency_ms,
+                func.length(Sample.input_text),
+                code,
+                Sample.segments,
+                Sample.signal_copied,
+                Sample.signal_edited,
+                Sample.signal_follow_up,
+                Sample.signal_thumbs,
+            )
+        )
+    ).where(Sample.id.in_(_reviewed_in(period)))
+
+
 def load_samples(
-    engine: Engine, period: TimeRange = ALL_TIME, progress: Progress = NO_PROGRESS
+    engine: Engine,
+    period: TimeRange = ALL_TIME,
+    progress: Progress = NO_PROGRESS,
+    *,
+    ids: IdCache | None = None,
 ) -> pd.DataFrame:
     """The samples reviewed in `period` (see the module docstring), one row each, with
     the input's length and whether it holds code instead of the input itself."""
-    code = or_(*(_contains(engine, marker) for marker in CODE_MARKERS))
-    query = select(
-        Sample.id,
-        Sample.batch_id,
-        Sample.captured_at,
-        Sample.model,
-        Sample.prompt_name,
-        Sample.prompt_version,
-        Sample.variant,
-        Sample.language,
-        Sample.score,
-        Sample.decision,
-        Sample.inclusion_prob,
-        Sample.tokens_in,
-        Sample.tokens_out,
-        Sample.latency_ms,
-        func.length(Sample.input_text),
-        code,
-        Sample.segments,
-        Sample.signal_copied,
-        Sample.signal_edited,
-        Sample.signal_follow_up,
-        Sample.signal_thumbs,
-    ).where(Sample.id.in_(_reviewed_in(period)))
-    rows = _read(engine, query, progress, "reading reviewed samples")
-    return pd.DataFrame(rows, columns=list(SAMPLE_FRAME_COLUMNS))
+    query = samples_query(engine, period)
+    ids = {} if ids is None else ids
+    decoders: dict[str, Decoder] = {
+        "sample_id": partial(uuids, cache=ids),
+        "batch_id": partial(uuids, cache=ids),
+        "code": optional_flags,
+        "segments": partial(json_values, cache={}),
+        **{name: optional_flags for name in _SIGNAL_FLAGS},
+    }
+    raw = read_columns(
+        engine, query, SAMPLE_FRAME_COLUMNS, progress, "reading reviewed samples", decoders=decoders
+    )
+    if not raw["sample_id"]:
+        return _empty(SAMPLE_FRAME_COLUMNS)
+    return pd.DataFrame(
+        {
+            **raw,
+            "captured_at": timestamps(raw["captured_at"]),
+        },
+        columns=list(SAMPLE_FRAME_COLUMNS),
+    )
 
 
 def prompt_label(name: Any, version: Any) -> str | None:

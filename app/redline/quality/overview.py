@@ -18,6 +18,7 @@ from redline.analytics.patterns import (
 )
 from redline.analytics.quality import sample_outcomes
 from redline.progress import NO_PROGRESS, Progress, check
+from redline.quality.columns import IdCache
 from redline.quality.data import (
     ALL_TIME,
     SIGNALS,
@@ -63,9 +64,10 @@ class QualityOverview:
 def load_quality_data(
     engine: Engine, period: TimeRange = ALL_TIME, progress: Progress = NO_PROGRESS
 ) -> QualityData:
-    reviews = load_reviews(engine, period, progress)
+    ids: IdCache = {}
+    reviews = load_reviews(engine, period, progress, ids=ids)
     check(progress)
-    samples = load_samples(engine, period, progress)
+    samples = load_samples(engine, period, progress, ids=ids)
     return QualityData(period, reviews, samples)
 
 
