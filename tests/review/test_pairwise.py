@@ -214,3 +214,21 @@ def test_dpo_export_writes_chosen_and_rejected_and_counts_the_skipped(
     assert manifest["files"][0]["rows"] == 3
     with pytest.raises(RedlineError, match="exists already"):
         export_preference_pairs(engine, out)
+
+
+def test_a_verdict_after_a_choice_keeps_the_choice_in_the_revision_set_aside(
+    engine: Engine, pairs: Pairs
+) -> None:
+    choose(engine, pairs[2], Preference.BASELINE, time_ms=2_500)
+    reviews = ReviewService(engine, reviewer="ana", device="laptop")
+    reviews.submit(ReviewInput(pairs[2][1], verdict=Verdict.BAD, note="worse than v3"))
+    with engine.connect() as conn:
+        kept = conn.execute(
+            select(ReviewHistory).where(ReviewHistory.sample_id == pairs[2][1])
+        ).all()
+        current = conn.execute(select(Review).where(Review.sample_id == pairs[2][1])).one()
+    # Every revision set aside says all the reviewer said then, the choice included.
+    assert [(k.preference, k.preference_ms, k.compared_sample_id) for k in kept] == [
+        ("baseline", 2_500, pairs[2][0])
+    ]
+    assert (current.verdict, current.preference) == ("bad", "baseline")

@@ -26,8 +26,8 @@ from redline.quality.data import ALL_TIME, TimeRange, live
 from redline.quality.rules import authorize_adjudication
 from redline.review.service import review_id
 from redline.review.types import Changes, Verdict
-from redline.store.base import utcnow, uuid7
-from redline.store.models import Review, ReviewFields, ReviewHistory, Sample
+from redline.store.base import utcnow
+from redline.store.models import Review, ReviewHistory, Sample
 from redline.store.session import session_scope
 
 __all__ = [
@@ -177,10 +177,6 @@ def disagreement(engine: Engine, sample_id: uuid.UUID) -> Disagreement:
         return _item(sample, reviews)
 
 
-# The review columns a kept revision copies (ReviewFields: what a reviewer says).
-_FIELDS = tuple(name for name in ReviewFields.__annotations__ if not name.startswith("_"))
-
-
 def adjudicate(
     engine: Engine, decision: Adjudication, *, lead: str, role: Role, device: str
 ) -> Changes:
@@ -224,7 +220,7 @@ def adjudicate(
             )
             session.add(current)
         elif not current.deleted:
-            session.add(_kept_revision(current, device))
+            session.add(ReviewHistory.kept_from(current, device=device, reason="edit"))
         current.deleted = False
         current.adjudicated = True
         current.verdict = verdict.value
@@ -238,16 +234,3 @@ def adjudicate(
         current.updated_at = utcnow()
         current.dirty = True
     return Changes(frozenset({decision.sample_id}), reviews=True)
-
-
-def _kept_revision(review: Review, device: str) -> ReviewHistory:
-    return ReviewHistory(
-        id=uuid7(),
-        review_id=review.id,
-        revision=review.revision,
-        review_updated_at=review.updated_at,
-        reason="edit",
-        dirty=True,
-        **{name: getattr(review, name) for name in _FIELDS if name != "device"},
-        device=device,
-    )

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from redline.analytics.stats import Rate, TestResult, rate, sign_test
 from redline.errors import RedlineError
 from redline.review.service import review_id
-from redline.store.base import utcnow, uuid7
+from redline.store.base import utcnow
 from redline.store.models import Preference, Review, ReviewHistory, Sample
 from redline.store.session import session_scope
 
@@ -370,7 +370,7 @@ def record_preference(
             row.compared_sample_id = row.preference = row.preference_ms = None
             row.deleted = False
         else:
-            session.add(_kept(row, device))
+            session.add(ReviewHistory.kept_from(row, device=device, reason="edit"))
         spent = (row.preference_ms or 0) + max(0, int(time_ms))
         if preference is None:
             row.preference = row.compared_sample_id = None
@@ -417,30 +417,6 @@ def _empty(row: Review) -> bool:
         and not row.note
         and row.correction is None
         and not row.flagged
-    )
-
-
-def _kept(row: Review, device: str) -> ReviewHistory:
-    return ReviewHistory(
-        id=uuid7(),
-        review_id=row.id,
-        revision=row.revision,
-        review_updated_at=row.updated_at,
-        reason="edit",
-        dirty=True,
-        sample_id=row.sample_id,
-        reviewer=row.reviewer,
-        verdict=row.verdict,
-        rating=row.rating,
-        categories=list(row.categories),
-        note=row.note,
-        correction=row.correction,
-        flagged=row.flagged,
-        time_spent_ms=row.time_spent_ms,
-        compared_sample_id=row.compared_sample_id,
-        preference=row.preference,
-        preference_ms=row.preference_ms,
-        device=device,
     )
 
 

@@ -32,7 +32,7 @@ from redline.review.types import (
     SampleDetail,
     Verdict,
 )
-from redline.store.base import utcnow, uuid7
+from redline.store.base import utcnow
 from redline.store.models import Review, ReviewDraft, ReviewHistory, Sample
 from redline.store.session import session_scope
 
@@ -463,30 +463,7 @@ class ReviewService:
 
     def _set_aside(self, session: Session, review: Review, reason: str) -> None:
         """Copy the review's current revision into history."""
-        session.add(
-            ReviewHistory(
-                id=uuid7(),
-                review_id=review.id,
-                # The revision set aside (history rows never change, so this is also the
-                # row's own sync revision).
-                revision=review.revision,
-                sample_id=review.sample_id,
-                reviewer=review.reviewer,
-                verdict=review.verdict,
-                rating=review.rating,
-                categories=list(review.categories),
-                note=review.note,
-                correction=review.correction,
-                flagged=review.flagged,
-                time_spent_ms=review.time_spent_ms,
-                # The history entry records the device that set it aside, so the same
-                # revision set aside on two machines is two entries, not a clash.
-                device=self.device,
-                review_updated_at=review.updated_at,
-                reason=reason,
-                dirty=True,
-            )
-        )
+        session.add(ReviewHistory.kept_from(review, device=self.device, reason=reason))
 
     def _bump(self, review: Review) -> None:
         review.revision += 1

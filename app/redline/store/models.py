@@ -248,6 +248,10 @@ class ReviewFields:
     preference_ms: Mapped[int | None] = mapped_column(Integer)
 
 
+# What a reviewer says, as column names (a kept revision copies them all).
+REVIEW_FIELD_NAMES = tuple(n for n in ReviewFields.__annotations__ if not n.startswith("_"))
+
+
 class Review(ReviewFields, SyncedMixin, Base):
     """One reviewer's current judgment of one sample; older revisions go to ReviewHistory."""
 
@@ -280,6 +284,27 @@ class ReviewHistory(ReviewFields, SyncedMixin, Base):
     review_updated_at: Mapped[datetime]
     # Why this revision was set aside: "edit", "undo", "conflict".
     reason: Mapped[str] = mapped_column(String(20), default="edit")
+
+    @classmethod
+    def kept_from(cls, review: Review, *, device: str, reason: str) -> ReviewHistory:
+        """`review`'s current revision, set aside on `device`. Every ReviewFields column is
+        copied, so a column added there is kept in history without touching the callers."""
+        said = {name: getattr(review, name) for name in REVIEW_FIELD_NAMES if name != "device"}
+        said["categories"] = list(review.categories)
+        return cls(
+            id=uuid7(),
+            review_id=review.id,
+            # The revision set aside (history rows never change, so this is also the
+            # row's own sync revision).
+            revision=review.revision,
+            review_updated_at=review.updated_at,
+            reason=reason,
+            dirty=True,
+            # The device that set it aside: the same revision set aside on two machines
+            # is two entries, not a clash.
+            device=device,
+            **said,
+        )
 
 
 class ReviewDraft(Base):
