@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +41,7 @@ from redline.export.types import ExportFilters, ExportOptions, ExportResult, Rev
 from redline.ingest.service import import_file
 from redline.ingest.types import ImportReport
 from redline.progress import NO_PROGRESS, Progress, check
+from redline.prompts.regression_cases import cases, chunks, regression_outputs, regression_source
 from redline.store.models import Batch, Review, Sample
 from redline.store.session import session_scope
 
@@ -56,18 +56,12 @@ __all__ = [
 ]
 
 MAX_PROBLEMS_SHOWN = 5
-_LOOKUP_CHUNK = 500
 _OPTIONAL_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
     "latency_ms": (int, float),
     "tokens_in": int,
     "tokens_out": int,
 }
-
-
-def regression_source(prompt_name: str) -> str:
-    """The import source of a prompt's regression outputs."""
-    return f"regression:{prompt_name}"
 
 
 def regression_options(
@@ -161,11 +155,6 @@ def _read_outputs(path: Path, problems: list[str]) -> list[_Output]:
     return outputs
 
 
-def _chunks(items: Sequence[uuid.UUID], size: int) -> Iterator[Sequence[uuid.UUID]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def import_regression_outputs(
     engine: Engine,
     path: Path,
@@ -192,7 +181,7 @@ def import_regression_outputs(
         seen.setdefault(item.case_id, item.line)
     cases: dict[uuid.UUID, Any] = {}
     with session_scope(engine) as session:
-        for chunk in _chunks(list(seen), _LOOKUP_CHUNK):
+        for chunk in chunks(list(seen)):
             check(progress)
             rows = session.execute(
                 select(
@@ -339,7 +328,7 @@ class RegressionComparison:
 def _verdicts(session: Any, sample_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
     """Each sample's resolved verdict (the export's rules: adjudication, then majority)."""
     reviews: dict[uuid.UUID, list[ReviewRow]] = {}
-    for chunk in _chunks(sample_ids, _LOOKUP_CHUNK):
+    for chunk in chunks(sample_ids):
         rows = session.execute(
             select(
                 Review.sample_id,
@@ -374,24 +363,9 @@ def _verdicts(session: Any, sample_ids: list[uuid.UUID]) -> dict[uuid.UUID, str 
 def compare_regression(engine: Engine, prompt_name: str, version: str) -> RegressionComparison:
     """Pair every imported output of `version` with its case and compare the verdicts."""
     with session_scope(engine) as session:
-        new_rows = session.execute(
-            select(Sample.id, Sample.segments, Sample.output).where(
-                Sample.source == regression_source(prompt_name),
-                Sample.prompt_name == prompt_name,
-                Sample.prompt_version == version,
-            )
-        ).all()
-        links: dict[uuid.UUID, Any] = {}
-        for row in new_rows:
-            case = (row.segments or {}).get("regression_of")
-            if case:
-                links[uuid.UUID(str(case))] = row
-        case_rows = {}
-        for chunk in _chunks(sorted(links), _LOOKUP_CHUNK):
-            for row in session.execute(
-                select(Sample.id, Sample.prompt_version, Sample.output).where(Sample.id.in_(chunk))
-            ):
-                case_rows[row.id] = row
+        outputs = regression_outputs(session, prompt_name, version, Sample.output)
+        links = {case: row for row, case in outputs}
+        case_rows = cases(session, sorted(links))
         verdicts = _verdicts(session, [*case_rows, *(r.id for r in links.values())])
     pairs = tuple(
         RegressionPair(

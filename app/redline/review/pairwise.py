@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from redline.analytics.stats import Rate, TestResult, rate, sign_test
 from redline.errors import RedlineError
+from redline.prompts.regression_cases import REGRESSION_PREFIX, cases, chunks, regression_outputs
 from redline.review.service import review_id
 from redline.store.base import utcnow
 from redline.store.models import Preference, Review, ReviewHistory, Sample
@@ -53,11 +54,6 @@ __all__ = [
     "restore_choice",
     "shown_first",
 ]
-
-_CHUNK = 500
-# Where a regression batch's samples come from (redline.prompts.regression.regression_source):
-# spelled here, not imported, because the prompts package builds on this one.
-_REGRESSION_PREFIX = "regression:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,17 +201,12 @@ def shown_first(candidate_id: uuid.UUID, reviewer: str) -> str:
     return "candidate" if digest[0] & 1 else "baseline"
 
 
-def _chunks(items: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def pairwise_sets(engine: Engine) -> list[tuple[str, str]]:
     """The (prompt, version) whose outputs were imported on a regression set."""
     with session_scope(engine) as session:
         rows = session.execute(
             select(Sample.prompt_name, Sample.prompt_version)
-            .where(Sample.source.startswith(_REGRESSION_PREFIX, autoescape=True))
+            .where(Sample.source.startswith(REGRESSION_PREFIX, autoescape=True))
             .distinct()
         ).all()
     return sorted(
@@ -224,37 +215,12 @@ def pairwise_sets(engine: Engine) -> list[tuple[str, str]]:
 
 
 def _links(session: Session, prompt_name: str, version: str) -> dict[uuid.UUID, Any]:
-    """Candidate sample id -> its row (with `baseline`: the case id), for `version`."""
-    rows = session.execute(
-        select(
-            Sample.id,
-            Sample.segments,
-            Sample.output,
-            Sample.system_prompt,
-            Sample.input_text,
-            Sample.input_messages,
-        ).where(
-            Sample.source == _REGRESSION_PREFIX + prompt_name,
-            Sample.prompt_name == prompt_name,
-            Sample.prompt_version == version,
-        )
-    ).all()
-    links: dict[uuid.UUID, Any] = {}
-    for row in rows:
-        case = (row.segments or {}).get("regression_of")
-        if case:
-            links[row.id] = (row, uuid.UUID(str(case)))
-    return links
-
-
-def _baselines(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    found: dict[uuid.UUID, Any] = {}
-    for chunk in _chunks(ids):
-        for row in session.execute(
-            select(Sample.id, Sample.prompt_version, Sample.output).where(Sample.id.in_(chunk))
-        ):
-            found[row.id] = row
-    return found
+    """Candidate sample id -> its row and the case id (the baseline), for `version`."""
+    outputs = regression_outputs(
+        session, prompt_name, version,
+        Sample.output, Sample.system_prompt, Sample.input_text, Sample.input_messages,
+    )  # fmt: skip
+    return {row.id: (row, case) for row, case in outputs}
 
 
 def _choices(
@@ -262,7 +228,7 @@ def _choices(
 ) -> list[Any]:
     """Live pairwise choices on these candidates (of one reviewer, or everyone's)."""
     found: list[Any] = []
-    for chunk in _chunks(candidate_ids):
+    for chunk in chunks(candidate_ids):
         query = select(
             Review.sample_id,
             Review.reviewer,
@@ -285,7 +251,7 @@ def list_pairs(engine: Engine, prompt_name: str, version: str, *, reviewer: str)
     `reviewer`'s own choices."""
     with session_scope(engine) as session:
         links = _links(session, prompt_name, version)
-        baselines = _baselines(session, sorted({case for _row, case in links.values()}))
+        baselines = cases(session, sorted({case for _row, case in links.values()}))
         mine = {
             c.sample_id: PairChoice(
                 Preference(c.preference), c.compared_sample_id, c.preference_ms or 0
@@ -426,7 +392,7 @@ def pairwise_results(
     """Count the choices on `version`'s pairs (everyone's, or one reviewer's)."""
     with session_scope(engine) as session:
         links = _links(session, prompt_name, version)
-        baselines = _baselines(session, sorted({case for _row, case in links.values()}))
+        baselines = cases(session, sorted({case for _row, case in links.values()}))
         paired = [c for c, (_row, case) in links.items() if case in baselines]
         choices = [
             c
@@ -483,7 +449,7 @@ def preference_pairs(
         choices = session.execute(query.order_by(Review.sample_id, Review.reviewer)).all()
         ids = sorted({c.sample_id for c in choices} | {c.compared_sample_id for c in choices})
         samples: dict[uuid.UUID, Any] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for row in session.execute(
                 select(
                     Sample.id,
