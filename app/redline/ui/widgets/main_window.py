@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
@@ -234,6 +235,8 @@ class MainWindow(DesktopMixin, QMainWindow):
         self._ready_epoch = 0
         self._changed_at: dict[uuid.UUID, int] = {}
         self._reading: set[uuid.UUID] = set()
+        # The queue generation whose first page the queue shows (see _on_snapshot).
+        self._first_page_generation = -1
         self._closed = False
         self._all_changed_at = 0
         # Review keys pressed while a sample was loading (or a submit committing).
@@ -475,12 +478,21 @@ class MainWindow(DesktopMixin, QMainWindow):
         if head.first is not None and self._loading_id is None:
             self._keep_ready(head.first, self._ready_epoch)
         self._set_rowids(head.rowids, complete=False, rows=head.rows)
+        self._first_page_generation = generation
 
     def _on_snapshot(self, generation: int, rowids: Any) -> None:
         if generation != self._queue_generation:
             return
         self._snapshot_task = None
         self._full_snapshot_generation = generation
+        if self._first_page_generation == generation:
+            # The full list was read after the first page was shown: a sample submitted
+            # meanwhile may have left it ("unreviewed"). The first page's rows stay where
+            # the reviewer saw them, as submitted rows do until the queue reloads, so no
+            # row shifts under the reviewer and K still goes back; the rest follow.
+            shown = self.queue_model.rowids
+            rest = np.asarray(rowids, dtype=np.int64)
+            rowids = np.concatenate([shown, rest[~np.isin(rest, shown)]])
         self._set_rowids(rowids, complete=True)
         self.queue_loaded.emit(self.queue_model.rowCount())
         if not self._filter_options_loaded:
