@@ -2,6 +2,7 @@
 #
 #   make run    system packages for Qt + venv, then the app (on demo data when empty)
 #   make test   system packages for the suite + venv, then lint and the whole test suite
+#               (the date-sensitive tests again under moved clocks and time zones)
 #   make lint   ruff check, ruff format --check, mypy
 #   make package   the one-folder bundle dist/redline/ (PyInstaller), smoke-tested
 #   make venv   only the virtualenv (.venv), re-installed when pyproject.toml changes
@@ -58,8 +59,10 @@ RUN_PKGS := $(QT_PKGS) $(XCB_PKGS)
 # The suite: a throwaway PostgreSQL cluster (initdb/pg_ctl from /usr/lib/postgresql),
 # a private D-Bus session (dbus-run-session) with gnome-keyring as the Secret Service,
 # and Xvfb for anything that wants a real X server.
+# faketime and tzdata: the date-sensitive tests run again with the clock moved and in far
+# time zones (`make test-dates`).
 TEST_PKGS := $(RUN_PKGS) postgresql dbus dbus-daemon dbus-user-session gnome-keyring \
-	xvfb xauth
+	xvfb xauth faketime tzdata
 
 # $(call ensure_packages,PURPOSE,PACKAGES): install what is missing, or say how to.
 define ensure_packages
@@ -92,7 +95,7 @@ endef
 
 .PHONY: help
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 .PHONY: system-run-deps system-test-deps system-python-deps
 system-run-deps:
@@ -158,6 +161,7 @@ test: system-test-deps venv
 	echo "+ QT_QPA_PLATFORM=offscreen dbus-run-session -- $(VENV_PY) -m pytest $(PYTEST_ARGS)"; \
 	QT_QPA_PLATFORM=offscreen dbus-run-session -- "$(VENV_PY)" -m pytest $(PYTEST_ARGS) \
 	  || tests=$$?; \
+	dates=0; $(MAKE) test-dates || dates=$$?; \
 	bundle=0; bundle_text="built and smoke-tested"; \
 	if [[ -n "$(SKIP_BUNDLE)" ]]; then bundle_text="skipped (SKIP_BUNDLE)"; else \
 	  tmp=$$(mktemp -d); \
@@ -166,8 +170,28 @@ test: system-test-deps venv
 	  ((bundle)) && bundle_text=FAILED; fi; \
 	echo "make test: lint $$( ((lint)) && echo FAILED || echo passed)," \
 	     "tests $$( ((tests)) && echo "FAILED (pytest exit $$tests)" || echo passed)," \
+	     "moved clocks and time zones $$( ((dates)) && echo FAILED || echo passed)," \
 	     "bundle $$bundle_text"; \
-	(( lint == 0 && tests == 0 && bundle == 0 ))
+	(( lint == 0 && tests == 0 && dates == 0 && bundle == 0 ))
+
+# The tests that read or plant dates (marker `dates`, see tests/conftest.py) again: with the
+# clock 550 days ahead, starting 10 s before a leap day ends, and at UTC+14 / UTC-10. Each
+# run reports on its own; all four run even when one fails. faketime moves the monotonic
+# clock too (by the same offset, so durations stay true): with it left real, libfaketime's
+# clock_nanosleep fails Python's sleeps and subprocess waits with EINVAL.
+DATE_RUNS := "faketime -f +550d" "faketime -f '@2028-02-29 23:59:50'" \
+	"env TZ=Pacific/Kiritimati" "env TZ=America/Adak"
+.PHONY: test-dates
+test-dates: system-test-deps venv
+	@rc=0; \
+	for run in $(DATE_RUNS); do \
+	  echo "+ $$run: pytest -m dates"; \
+	  eval "set -- $$run"; \
+	  QT_QPA_PLATFORM=offscreen "$$@" \
+	    dbus-run-session -- "$(VENV_PY)" -m pytest -m dates -q -p no:cacheprovider \
+	    --durations=0 -o addopts="--strict-markers --strict-config -ra --import-mode=importlib" \
+	    || { rc=1; echo "FAILED under: $$run"; }; \
+	done; exit $$rc
 
 .PHONY: run
 run: system-run-deps venv

@@ -42,6 +42,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from redline import clock
+
 OUT = Path(__file__).parent / "out"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PROMPTS = [("support-answer", f"v{i}") for i in range(1, 5)]
@@ -82,7 +84,7 @@ def build_store(path: Path, samples: int, *, seed: int = 11) -> None:
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     engine = open_local_store(partial)
     batch = uuid7()
-    now = bulk.sqlite_time(datetime.now(UTC))
+    now = bulk.sqlite_time(clock.now())
     review_columns = (
         "id", "created_at", "updated_at", "revision", "seq", "dirty", "sample_id", "reviewer",
         "verdict", "rating", "categories", "note", "correction", "flagged", "time_spent_ms",

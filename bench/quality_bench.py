@@ -27,12 +27,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, insert, select
 
+from redline import clock
 from redline.analytics.agreement import agreement_report
 from redline.analytics.patterns import implicit_signals, rank_patterns
 from redline.analytics.quality import sample_outcomes
@@ -89,7 +90,7 @@ def add_reviews(engine: Engine, total: int, *, seed: int = 11) -> None:
         rows = conn.execute(select(Sample.id, Sample.language)).all()
     overlap = total // 10
     picked = rng.sample(rows, total - overlap)
-    now = datetime.now(UTC)
+    now = clock.now()
     batch: list[dict[str, Any]] = []
     start = time.perf_counter()
 
@@ -260,12 +261,12 @@ def main() -> None:
     timed("implicit signals", lambda: implicit_signals(frame, SIGNALS))
     print("services end to end:")
     timed("quality_overview, all time", lambda: quality_overview(engine))
-    week = TimeRange(since=datetime.now(UTC) - timedelta(days=7))
+    week = TimeRange(since=clock.now() - timedelta(days=7))
     timed("quality_overview, last 7 days", lambda: quality_overview(engine, week))
     found = timed("disagreements (open), all time", lambda: disagreements(engine))
     print(f"    -> {len(found):,} open disagreements")
     timed("weekly report numbers, last 7 days (+ the 7 before)",
-          lambda: build_weekly_report(engine, since=week.since or datetime.now(UTC)))  # fmt: skip
+          lambda: build_weekly_report(engine, since=week.since or clock.now()))  # fmt: skip
     latency = cancel_latency(engine, 2.0)
     print(f"  cancel during quality_overview (after 2 s): stopped {latency * 1000:.0f} ms later")
     if args.gui:

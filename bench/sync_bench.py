@@ -51,9 +51,10 @@ from sqlalchemy import Engine, Table, insert, select
 from tests.conftest import PgCluster, pg_cluster
 
 from import_bench import generate
+from redline import clock
 from redline.ingest.service import import_file
 from redline.store import models
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.engine import postgres_engine
 from redline.store.local import open_local_store
 from redline.sync.connect import shared_engine
@@ -99,7 +100,7 @@ def add_reviews(store: Engine, reviews: int, user: str) -> None:
     """M reviews by `user` of the first M samples, waiting to be pushed."""
     with store.begin() as conn:
         ids = conn.execute(select(SAMPLE.c.id).order_by(SAMPLE.c.id).limit(reviews)).scalars()
-        now = utcnow()
+        now = clock.now()
         rows = [
             {
                 "id": uuid7(),

@@ -43,7 +43,9 @@ import pytest
 from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.blocking import open_dbus_connection
 from sqlalchemy import URL, Engine, create_engine, text
+from tests.clock import SetClock
 
+from redline import clock as redline_clock
 from redline.store.engine import postgres_engine
 from redline.store.local import open_local_store
 from redline.store.migrate import upgrade
@@ -51,10 +53,45 @@ from redline.store.migrate import upgrade
 # --------------------------------------------------------------------------- markers
 
 
+# The tests whose outcome could hang on the date or the time zone: windows ("last 7 days",
+# weeks, report ranges), drift, experiments, the demo's relative weeks, audit times, sync
+# cursors and timers, timestamps read at import. With every test that uses the `clock`
+# fixture they are marked `dates`, and `make test-dates` runs them again with the clock
+# 550 days ahead, across a leap day's midnight, and at UTC+14 and UTC-10.
+DATE_SENSITIVE = (
+    "tests/analytics/test_drift.py",
+    "tests/analytics/test_drift_service.py",
+    "tests/analytics/test_experiments.py",
+    "tests/analytics/test_threshold_decision_audit.py",
+    "tests/analytics/test_threshold_drift.py",
+    "tests/export/test_cli_export.py",
+    "tests/export/test_export.py",
+    "tests/ingest/test_import_formats.py",
+    "tests/ingest/test_rows.py",
+    "tests/ingest/test_tool_exports.py",
+    "tests/prompts/test_audit.py",
+    "tests/prompts/test_catalog.py",
+    "tests/quality/",
+    "tests/store/test_migrations.py",
+    "tests/sync/test_audit_pull.py",
+    "tests/sync/test_push_pull.py",
+    "tests/sync/test_ui_status.py",
+    "tests/test_demo.py",
+    "tests/ui/test_drift_page.py",
+    "tests/ui/test_export_page.py",
+    "tests/ui/test_prompts.py",
+    "tests/ui/test_quality_page.py",
+)
+ROOT = Path(__file__).parent.parent
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by the fixtures they use, so `-m` selects them without manual marks."""
     for item in items:
         names = getattr(item, "fixturenames", ())
+        where = item.path.relative_to(ROOT).as_posix()
+        if "clock" in names or where.startswith(DATE_SENSITIVE):
+            item.add_marker(pytest.mark.dates)
         if "pg_cluster" in names or "pg_engine" in names:
             item.add_marker(pytest.mark.postgres)
         if "secret_service" in names:
@@ -90,6 +127,18 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("REDLINE_STORE", raising=False)
     return home
+
+
+# --------------------------------------------------------------------------- clock
+
+
+@pytest.fixture
+def clock() -> Iterator[SetClock]:
+    """Freeze Redline's clock (at the real now until the test sets it); restored afterwards."""
+    held = SetClock(redline_clock.system_now())
+    previous = redline_clock.set_source(held)
+    yield held
+    redline_clock.set_source(previous)
 
 
 # --------------------------------------------------------------------------- SQLite

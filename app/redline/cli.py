@@ -18,14 +18,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from typing_extensions import override
 
-from redline import __version__
+from redline import __version__, clock
 from redline.errors import RedlineError
 from redline.ingest.types import SAMPLING_HELP, ImportReport, SamplingRule
 from redline.logs import setup_logging
@@ -340,7 +340,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     engine = _open_store(args, create=True)
     progress = TerminalProgress(sys.stderr)
     source = args.source or default_source(path)
-    started = datetime.now(UTC)
+    started = clock.now()
     try:
         with cancel_on_interrupt(progress):
             report = import_file(
@@ -477,7 +477,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = _store_path(args)
     engine = _open_store(args, create=True)
     progress = TerminalProgress(sys.stderr)
-    started = datetime.now(UTC)
+    started = clock.now()
     try:
         with cancel_on_interrupt(progress):
             summary = create_demo(

@@ -28,12 +28,13 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.ingest.service import import_file
 from redline.progress import NO_PROGRESS, Progress, check
@@ -1027,7 +1028,7 @@ def _truncate(text: str, rng: random.Random) -> str:
 
 def _anchor() -> datetime:
     """The demo's "now": the start of today (UTC), so a day's runs write the same file."""
-    now = datetime.now(UTC)
+    now = clock.now()
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -1520,7 +1521,7 @@ def _review_values(record: _Record, reviewer: str, sample_id: Any) -> dict[str, 
     elif verdict == "unsure":
         note = rng.choice(("Not sure this matches the KB.", "Need a second opinion.", ""))
     rating = {"good": rng.choice((4, 4, 5)), "unsure": 3, "bad": rng.choice((1, 2, 2))}[verdict]
-    now = datetime.now(UTC)
+    now = clock.now()
     when = min(record.captured_at + timedelta(hours=rng.uniform(4, 96)), now)
     return {
         "id": uuid7(),

@@ -9,10 +9,11 @@ update gone wrong), nothing else changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, update
+from tests.clock import SetClock
 
 from redline.demo import create_demo
 from redline.store.models import Sample
@@ -29,9 +30,11 @@ class PlantedDemo:
     shifted: int  # samples whose score was lowered
 
 
-def planted_drift_demo(engine: Engine, work_dir: Path) -> PlantedDemo:
+def planted_drift_demo(engine: Engine, work_dir: Path, clock: SetClock) -> PlantedDemo:
+    """The demo with its shift; `clock` (the test's, held still) is the demo's "now", so the
+    demo, the planted week and the drift service agree on "today" even across midnight."""
     create_demo(engine, count=DEMO_COUNT, seed=7, work_dir=work_dir)
-    anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    anchor = clock.at.replace(hour=0, minute=0, second=0, microsecond=0)
     since = anchor - timedelta(days=7)
     name, version = PLANTED_PROMPT
     with engine.begin() as conn:

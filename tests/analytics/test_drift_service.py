@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 from tests.analytics.drift_demo import PlantedDemo, planted_drift_demo
+from tests.clock import SetClock
 
 from redline.cli import main
 from redline.drift.service import (
@@ -24,8 +25,8 @@ from redline.store.models import Sample
 
 
 @pytest.fixture
-def planted(engine: Engine, tmp_path: Path) -> PlantedDemo:
-    return planted_drift_demo(engine, tmp_path / "demo")
+def planted(engine: Engine, tmp_path: Path, clock: SetClock) -> PlantedDemo:
+    return planted_drift_demo(engine, tmp_path / "demo", clock)
 
 
 def _last_week(engine: Engine, planted: PlantedDemo, **kwargs: object):  # type: ignore[no-untyped-def]

@@ -9,15 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 from tests.analytics.drift_demo import planted_drift_demo
+from tests.clock import SetClock
 
 from redline.cli import main
 from redline.store.models import Sample
 
 
 def test_threshold_output_carries_the_drift_warning(
-    engine: Engine, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    clock: SetClock,
 ) -> None:
-    planted = planted_drift_demo(engine, tmp_path / "demo")
+    planted = planted_drift_demo(engine, tmp_path / "demo", clock)
     store = ["--store", str(store_path)]
     # The planted shift is in the summarizer, which auto-send does not decide on.
     assert main(["threshold", "auto-send", "--json", *store]) == 0

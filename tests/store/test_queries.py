@@ -264,3 +264,18 @@ def test_problems_csv_to_a_stream_with_no_problems(three_batches: Engine) -> Non
     assert write_problems_csv(problems, buffer) == 0
     assert buffer.getvalue() == "line,reason,excerpt\n"
     assert ProblemRow(1, "r", "e") == (1, "r", "e")
+
+
+def test_a_bad_row_cannot_plant_a_formula_in_the_problems_csv(three_batches: Engine) -> None:
+    with session_scope(three_batches) as session:
+        session.add(
+            ImportProblem(batch_id=IDS[2], line=5, reason="malformed JSON", excerpt="=1+cmd|x")
+        )
+    _, problems = batch_problems(three_batches, "01a29")
+    buffer = io.StringIO()
+    write_problems_csv(problems, buffer)
+    assert list(csv.reader(io.StringIO(buffer.getvalue())))[1] == [
+        "5",
+        "malformed JSON",
+        "'=1+cmd|x",
+    ]

@@ -10,6 +10,7 @@ from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 from tests.analytics.drift_demo import PlantedDemo, planted_drift_demo
+from tests.clock import SetClock
 from tests.ui.conftest import MakeWindow
 
 from redline.ui.drift.page import DriftPage
@@ -40,9 +41,9 @@ def _measure(qtbot: QtBot, page: DriftPage, planted: PlantedDemo) -> None:
 
 
 def test_the_view_flags_exactly_the_planted_slice(
-    qtbot: QtBot, make_window: MakeWindow, engine: Engine, tmp_path: Path
+    qtbot: QtBot, make_window: MakeWindow, engine: Engine, tmp_path: Path, clock: SetClock
 ) -> None:
-    planted = planted_drift_demo(engine, tmp_path / "demo")
+    planted = planted_drift_demo(engine, tmp_path / "demo", clock)
     window, page = _open_page(qtbot, make_window)
     _measure(qtbot, page, planted)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
-from tests.quality.helpers import add_batch, add_review, add_samples, planted_store
+from tests.clock import SetClock
+from tests.quality.helpers import NOW, add_batch, add_review, add_samples, planted_store
 from tests.ui.conftest import MakeWindow
 
 from redline.quality.data import TimeRange
@@ -109,8 +110,9 @@ def test_a_lead_settles_a_disagreement(
 
 
 def test_a_pattern_opens_its_bad_samples_in_the_queue(
-    qtbot: QtBot, engine: Engine, make_window: MakeWindow
+    qtbot: QtBot, engine: Engine, make_window: MakeWindow, clock: SetClock
 ) -> None:
+    clock.set(NOW)  # the page opens on "Last 30 days"
     planted_store(engine, n=120)
     window = make_window()
     page = open_quality(qtbot, window)
@@ -197,3 +199,5 @@ def test_the_report_range_dialog_defaults_to_the_last_seven_days(qtbot: QtBot) -
     )
     assert period.since is not None and period.until is not None
     assert (period.until - period.since).days == 9
+    # UTC days, whatever the machine's time zone (make test-dates runs this at UTC+14/-10).
+    assert period.since == datetime(2026, 11, 14, tzinfo=UTC)

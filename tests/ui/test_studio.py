@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, insert, select, update
 from tests.analytics.drift_demo import planted_drift_demo
+from tests.clock import SetClock
 from tests.ui.conftest import add_samples, sample_values
 
 from redline.policies.service import PolicyDraft
@@ -299,9 +300,9 @@ def test_clicking_a_matrix_cell_opens_its_samples(
 
 
 def test_drift_of_the_policy_scores_is_shown(
-    engine: Engine, make_page: Any, qtbot: QtBot, tmp_path: Path
+    engine: Engine, make_page: Any, qtbot: QtBot, tmp_path: Path, clock: SetClock
 ) -> None:
-    planted = planted_drift_demo(engine, tmp_path / "demo")
+    planted = planted_drift_demo(engine, tmp_path / "demo", clock)
     page = make_page()
     # The planted shift is in the summarizer, which auto-send does not decide on.
     qtbot.waitUntil(lambda: page.drift_warning is not None, timeout=20_000)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.export.types import (
     DEFAULT_MIN_CORRECTION_CHARS,
@@ -96,12 +97,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
     )
     p.add_argument("--dry-run", action="store_true", help="count only, write nothing")
     p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument(
+        "--excel",
+        action="store_true",
+        help="CSV for Excel on Windows: UTF-8 with a byte-order mark, CRLF line ends",
+    )
     return {"export": cmd_export}
 
 
 def _options(args: argparse.Namespace, patterns: dict[str, str]) -> ExportOptions:
     def start(day: date | None) -> datetime | None:
-        return datetime.combine(day, time(), tzinfo=UTC) if day else None
+        return clock.start_of_day(day) if day else None
 
     until = start(args.until + timedelta(days=1)) if args.until else None
     filters = ExportFilters(
@@ -126,6 +132,7 @@ def _options(args: argparse.Namespace, patterns: dict[str, str]) -> ExportOption
         redact=not args.no_redact,
         custom_patterns=patterns,
         overwrite=args.force,
+        excel=args.excel,
     )
 
 

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
 
 import numpy as np
@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from redline import clock
 from redline.analytics.drift import LEVEL_ORDER, DriftLevels
 from redline.analytics.drift_report import (
     DriftFinding,
@@ -64,13 +65,13 @@ REFERENCE_HELP = (
 
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     """A moment in UTC from a date, a datetime or "<N>d" / "<N>w" back from now."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     value = text.strip()
     span = re.fullmatch(r"(\d+)\s*([dw])", value.lower())
     if span:
         days = int(span.group(1)) * (7 if span.group(2) == "w" else 1)
         start = now - timedelta(days=days)
-        return datetime.combine(start.date(), time(), tzinfo=UTC)
+        return clock.start_of_day(start.date())
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -80,7 +81,7 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 
 def _day(text: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(text.strip()), time(), tzinfo=UTC)
+        return clock.start_of_day(date.fromisoformat(text.strip()))
     except ValueError:
         raise RedlineError(f"{text!r} is not a date (YYYY-MM-DD)", hint=REFERENCE_HELP) from None
 
@@ -201,7 +202,7 @@ def _segment_columns(segments: pd.Series) -> dict[str, list[Any]]:
 
 def _time_windows(by: WindowBy, since: datetime, until: datetime) -> list[Window]:
     if by == "day":
-        start = datetime.combine(since.date(), time(), tzinfo=UTC)
+        start = clock.start_of_day(since.date())
         step = timedelta(days=1)
     else:
         start, step = since, timedelta(days=7)
@@ -236,7 +237,7 @@ def compute_drift(
     """
     if by not in get_args(WindowBy):
         raise RedlineError(f"cannot cut windows by {by!r}", hint="use batch, day or week")
-    until = until or datetime.now(UTC)
+    until = until or clock.now()
     if not since < until:
         raise RedlineError(f"--since {since:%Y-%m-%d %H:%M} is not in the past", hint=SINCE_HELP)
     reference = reference or default_reference(since)
@@ -346,7 +347,7 @@ def policy_drift(
     if policy is None:
         raise RedlineError(f"there is no policy named {policy_name!r}")
     levels = levels or DriftLevels()
-    until = until or datetime.now(UTC)
+    until = until or clock.now()
     since = since or until - timedelta(days=7)
     reference = reference or default_reference(since)
     # The same scope as the threshold studio's (one definition, redline.policies.scope).

@@ -15,13 +15,12 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from redline import __version__
+from redline import __version__, clock
 from redline.export.chat_format import chat_messages
 from redline.export.redaction import Redactor, token
 from redline.export.writers import JsonlSink, Staging
@@ -161,7 +160,7 @@ def _manifest(
     return {
         "manifest_version": 1,
         "format": FORMAT,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": clock.now().isoformat(timespec="seconds"),
         "redline_version": __version__,
         "filters": {"prompt_name": prompt_name, "version": version, "reviewer": reviewer},
         "rule": "one record per pair: its reviewers' most common choice; chosen = the "

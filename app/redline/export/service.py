@@ -22,13 +22,13 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 
-from redline import __version__
+from redline import __version__, clock
+from redline.csvcells import NEUTRALISED_NOTE
 from redline.errors import RedlineError
 from redline.export.chat_format import (
     MAX_TOKENS_PER_RECORD,
@@ -233,9 +233,9 @@ def output_paths(out: Path, options: ExportOptions) -> dict[str, Path]:
     return paths
 
 
-def _open_sink(fmt: str, path: Path) -> Sink:
+def _open_sink(fmt: str, path: Path, *, excel: bool) -> Sink:
     if fmt == "csv":
-        return CsvSink(path, TABLE_COLUMNS)
+        return CsvSink(path, TABLE_COLUMNS, excel=excel)
     if fmt == "parquet":
         return ParquetSink(path, parquet_schema())
     return JsonlSink(path)
@@ -355,7 +355,7 @@ def run_export(
         temps = {split: staging.stage(path) for split, path in paths.items()}
         for split in paths:
             if split != "manifest":
-                sinks[split] = _open_sink(options.format, temps[split])
+                sinks[split] = _open_sink(options.format, temps[split], excel=options.excel)
         tally = _export(engine, options, sinks, progress)
         digests = {split: sink.close() for split, sink in sinks.items()}
         sinks.clear()
@@ -427,7 +427,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
     return {
         "manifest_version": 1,
         "format": options.format,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": clock.now().isoformat(timespec="seconds"),
         "redline_version": __version__,
         "source": _source(engine, options),
         "filters": options.filters.as_dict(),
@@ -435,6 +435,11 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "deduplicate": options.deduplicate,
             "validation_ratio": options.validation_ratio,
             "split_by": "blake2b of system prompt and input turns",
+            **(
+                {"csv": {"formula_cells": NEUTRALISED_NOTE, "excel": options.excel}}
+                if options.format == "csv"
+                else {}
+            ),
         },
         "counts": {
             "read": result.read,

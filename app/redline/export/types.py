@@ -89,6 +89,7 @@ class ExportOptions:
         overwrite: replace existing files under the target names.
         shared_profile: the shared database profile the engine belongs to, if any
             (recorded in the manifest).
+        excel: CSV for Excel on Windows: a UTF-8 byte-order mark and CRLF line ends.
     """
 
     format: ExportFormat = "openai"
@@ -99,6 +100,7 @@ class ExportOptions:
     custom_patterns: dict[str, str] = field(default_factory=dict)
     overwrite: bool = False
     shared_profile: str | None = None
+    excel: bool = False
 
 
 def stored_time(value: datetime | str | None) -> datetime | None:

@@ -8,7 +8,6 @@ is renamed last, so a manifest on disk always describes complete files.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -18,6 +17,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from redline.csvcells import csv_writer, open_csv, safe_cell
 from redline.errors import RedlineError
 
 __all__ = ["CsvSink", "JsonlSink", "ParquetSink", "Sink", "Staging"]
@@ -119,16 +119,17 @@ class JsonlSink:
 
 
 class CsvSink:
-    """CSV with a header; lists and objects are written as JSON text."""
+    """CSV with a header; lists and objects are written as JSON text, and text a
+    spreadsheet would run as a formula is neutralised (`redline.csvcells`)."""
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    def __init__(self, path: Path, columns: list[str], *, excel: bool = False) -> None:
         self.rows = 0
         self._columns = columns
-        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._handle = open_csv(path, excel=excel)
         # A plain writer over the columns in order: `csv.DictWriter` checks every row
         # for unknown keys, which costs more than writing it. Records come from one
         # builder per format, so their keys are the columns.
-        self._writer = csv.writer(self._handle)
+        self._writer = csv_writer(self._handle, excel=excel)
         self._writer.writerow(columns)
 
     def write(self, record: dict[str, Any]) -> None:
@@ -142,7 +143,7 @@ class CsvSink:
 def _csv_value(value: Any) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return value
+    return safe_cell(value)
 
 
 class ParquetSink:

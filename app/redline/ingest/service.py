@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.ingest.json_document import read_json_document
 from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, detect_mapping, merge
@@ -58,7 +59,7 @@ from redline.ingest.shapes import ToolImport, recognise
 from redline.ingest.types import ImportReport, Problem, SamplingRule
 from redline.progress import NO_PROGRESS, Cancelled, Progress
 from redline.store import bulk
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.models import Batch, BatchStatus, ImportProblem, SourceMapping
 from redline.store.session import session_scope
 
@@ -409,7 +410,7 @@ def import_file(
     with session_scope(engine) as session:
         batch = session.get_one(Batch, batch_id)
         batch.status = BatchStatus.COMPLETE.value
-        batch.finished_at = utcnow()
+        batch.finished_at = clock.now()
         batch.message = "resumed and completed" if resumed else "completed"
         if detection.tool is not None and detection.tool.summary():
             batch.message += f"; {detection.tool.summary()}"
@@ -446,7 +447,7 @@ def _set_status(engine: Engine, batch_id: Any, status: BatchStatus, message: str
         conn.execute(
             update(Batch)
             .where(Batch.id == batch_id)
-            .values(status=status.value, message=message, finished_at=utcnow())
+            .values(status=status.value, message=message, finished_at=clock.now())
         )
 
 
@@ -723,10 +724,10 @@ class _ChunkWriter:
                 conn.connection.driver_connection.execute(  # type: ignore[union-attr]
                     f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"
                 )
-                transaction, chunks, now = None, 0, utcnow()
+                transaction, chunks, now = None, 0, clock.now()
                 while (chunk := self._queue.get()) is not self._DONE:
                     if transaction is None:
-                        transaction, now = conn.begin(), utcnow()
+                        transaction, now = conn.begin(), clock.now()
                     self._write(conn, chunk, now)
                     chunks += 1
                     if chunks % COMMIT_CHUNKS == 0:

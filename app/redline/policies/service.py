@@ -27,11 +27,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from redline import clock
 from redline.analytics.threshold import Target, action_target
 from redline.errors import RedlineError
 from redline.prompts.audit import append_event
 from redline.prompts.rules import NotAllowed, Role
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.models import Policy, ProposalStatus, ThresholdProposal
 from redline.store.session import session_scope
 
@@ -463,7 +464,7 @@ def decide_proposal(
         before = {"status": row.status}
         row.status = (ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED).value
         row.decider = decider
-        row.decided_at = utcnow()
+        row.decided_at = clock.now()
         row.decision_note = note
         row.revision += 1
         row.dirty = True

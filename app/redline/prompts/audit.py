@@ -31,8 +31,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
+from redline import clock
 from redline.progress import NO_PROGRESS, Progress, check
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.models import AuditEvent, Prompt, PromptVersion, SharedAuditEvent
 from redline.store.session import session_scope
 
@@ -176,7 +177,7 @@ def append_event(
     ).first()
     position, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, "")
     # Microseconds survive both SQLite and PostgreSQL, so the hash can be recomputed.
-    when = (occurred_at or utcnow()).astimezone(UTC)
+    when = (occurred_at or clock.now()).astimezone(UTC)
     payload = event_payload(
         position=position,
         actor=actor,

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.prompts.audit import append_event
 from redline.prompts.rules import Action, NotAllowed, Role, authorize
 from redline.prompts.templates import template_variables, validate_template
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.models import Prompt, PromptVersion
 from redline.store.models import PromptVersionStatus as Status
 from redline.store.session import session_scope
@@ -246,7 +247,7 @@ def _touch(row: PromptVersion) -> None:
     # A synced row: the server keeps the higher revision; dirty until pushed.
     row.revision = (row.revision or 0) + 1
     row.dirty = True
-    row.updated_at = utcnow()
+    row.updated_at = clock.now()
 
 
 def _require_actor(actor: str) -> None:
@@ -440,7 +441,7 @@ def _set_status(
 ) -> None:
     before = {"status": row.status}
     row.status = status.value
-    now = utcnow()
+    now = clock.now()
     if status is Status.IN_REVIEW:
         row.submitted_at = now
     if status in (Status.APPROVED, Status.REJECTED) and action in ("approve", "reject"):

@@ -26,13 +26,13 @@ from __future__ import annotations
 import tempfile
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, select, update
 
+from redline import clock
 from redline.analytics.stats import Rate, TestResult, mcnemar_exact, rate
 from redline.errors import RedlineError
 from redline.export.resolve import resolve
@@ -221,7 +221,7 @@ def import_regression_outputs(
             where=str(path),
             hint='one line per case: {"id": "<id from the regression set>", "output": "..."}',
         )
-    now = datetime.now(UTC).isoformat()
+    now = clock.now().isoformat()
     with tempfile.TemporaryDirectory(prefix="redline-regression-") as folder:
         staged = Path(folder) / (path.stem + ".jsonl")
         with staged.open("wb") as out:

@@ -20,13 +20,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Select, false, func, select
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.prompts.rules import Role
 from redline.quality.data import ALL_TIME, TimeRange, live
 from redline.quality.rules import authorize_adjudication
 from redline.review.service import review_id
 from redline.review.types import Changes, Verdict
-from redline.store.base import utcnow
 from redline.store.models import Review, ReviewHistory, Sample
 from redline.store.session import session_scope
 
@@ -216,7 +216,7 @@ def adjudicate(
                 sample_id=decision.sample_id,
                 reviewer=lead,
                 revision=0,
-                created_at=utcnow(),
+                created_at=clock.now(),
             )
             session.add(current)
         elif not current.deleted:
@@ -231,6 +231,6 @@ def adjudicate(
         current.flagged = False
         current.device = device
         current.revision += 1
-        current.updated_at = utcnow()
+        current.updated_at = clock.now()
         current.dirty = True
     return Changes(frozenset({decision.sample_id}), reviews=True)

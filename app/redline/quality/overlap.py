@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, false, func, select
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.quality.data import live
-from redline.store.base import utcnow
 from redline.store.models import Batch, Review, Sample
 from redline.store.queries import find_batch, list_batches
 from redline.store.session import session_scope
@@ -66,7 +66,7 @@ def set_overlap(engine: Engine, batch: str, reviewers_per_sample: int) -> Overla
         if row.reviewers_per_sample != reviewers_per_sample:
             row.reviewers_per_sample = reviewers_per_sample
             row.revision += 1
-            row.updated_at = utcnow()
+            row.updated_at = clock.now()
             row.dirty = True
     return next(s for s in overlap_status(engine) if s.batch_id == info.id)
 

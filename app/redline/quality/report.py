@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sqlalchemy import Engine, select
 
-from redline import __version__
+from redline import __version__, clock
 from redline.analytics.quality import VersionQuality, version_quality
 from redline.analytics.stats import Rate, difference_interval, proportions_compared, rate
 from redline.errors import RedlineError
@@ -110,7 +110,7 @@ def build_weekly_report(
     progress: Progress = NO_PROGRESS,
 ) -> WeeklyReport:
     """The numbers of the report for [since, until) (until defaults to now)."""
-    until = until or datetime.now(UTC)
+    until = until or clock.now()
     if until <= since:
         raise RedlineError(
             f"the report's range is empty: {since:%Y-%m-%d %H:%M} is not before "
@@ -137,7 +137,7 @@ def build_weekly_report(
     report = WeeklyReport(
         period=period,
         previous_period=previous_period,
-        generated_at=datetime.now(UTC),
+        generated_at=clock.now(),
         overview=overview,
         previous=previous,
         satisfaction=satisfaction,
@@ -582,4 +582,4 @@ def write_weekly_report(
 
 def default_since(now: datetime | None = None) -> datetime:
     """Seven days before `now` (the report's default range)."""
-    return (now or datetime.now(UTC)) - timedelta(days=7)
+    return (now or clock.now()) - timedelta(days=7)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.prompts.audit import append_event
 from redline.prompts.catalog import PROMPT_NAME
-from redline.store.base import utcnow, uuid7
+from redline.store.base import uuid7
 from redline.store.models import Prompt
 from redline.store.session import session_scope
 
@@ -99,7 +100,7 @@ def save_guidelines(
             prompt.guidelines = text
             # A synced row: a higher revision wins on the server, dirty makes sync push it.
             prompt.revision += 1
-            prompt.updated_at = utcnow()
+            prompt.updated_at = clock.now()
             prompt.dirty = True
         append_event(
             session,

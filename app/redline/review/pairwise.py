@@ -30,11 +30,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from redline import clock
 from redline.analytics.stats import Rate, TestResult, rate, sign_test
 from redline.errors import RedlineError
 from redline.prompts.regression_cases import REGRESSION_PREFIX, cases, chunks, regression_outputs
 from redline.review.service import review_id
-from redline.store.base import utcnow
 from redline.store.models import Preference, Review, ReviewHistory, Sample
 from redline.store.session import session_scope
 
@@ -326,7 +326,7 @@ def record_preference(
                 reviewer=reviewer,
                 revision=0,
                 time_spent_ms=0,
-                created_at=utcnow(),
+                created_at=clock.now(),
             )
             session.add(row)
         elif not live:
@@ -348,7 +348,7 @@ def record_preference(
             row.compared_sample_id = baseline_id
             row.preference_ms = spent
         row.revision = (row.revision or 0) + 1
-        row.updated_at = utcnow()
+        row.updated_at = clock.now()
         row.device = device
         row.dirty = True
     return before

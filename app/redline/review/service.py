@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, Integer, and_, delete, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.review.types import (
     Changes,
@@ -32,7 +33,6 @@ from redline.review.types import (
     SampleDetail,
     Verdict,
 )
-from redline.store.base import utcnow
 from redline.store.models import Review, ReviewDraft, ReviewHistory, Sample
 from redline.store.session import session_scope
 
@@ -431,7 +431,7 @@ class ReviewService:
                 )
             else:
                 stored.fields = fields
-                stored.updated_at = utcnow()
+                stored.updated_at = clock.now()
 
     def load_draft(self, sample_id: uuid.UUID) -> ReviewInput | None:
         """The sample's draft, or None."""
@@ -467,7 +467,7 @@ class ReviewService:
 
     def _bump(self, review: Review) -> None:
         review.revision += 1
-        review.updated_at = utcnow()
+        review.updated_at = clock.now()
         review.device = self.device
         review.dirty = True
 
@@ -509,7 +509,7 @@ class ReviewService:
             revision=last.revision if last else 0,
             time_spent_ms=last.time_spent_ms if last else 0,
             device=self.device,
-            created_at=utcnow(),
+            created_at=clock.now(),
         )
 
     def _push_undo(self, action: _Action) -> None:

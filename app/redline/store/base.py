@@ -69,11 +69,6 @@ def uuid7_hex() -> str:
     return f"{_uuid7_int():032x}"
 
 
-def utcnow() -> datetime:
-    """Now, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python, on every database."""
 

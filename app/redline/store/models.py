@@ -33,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from redline.store.base import Base, BigIntId, utcnow, uuid7
+from redline import clock
+from redline.store.base import Base, BigIntId, uuid7
 
 
 class Verdict(enum.StrEnum):
@@ -83,8 +84,8 @@ class SyncedMixin:
     """Columns every synced row carries (see the module docstring)."""
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -114,7 +115,7 @@ class Batch(SyncedMixin, Base):
     resume_line: Mapped[int] = mapped_column(BigInteger, default=0)
     reviewers_per_sample: Mapped[int] = mapped_column(Integer, default=1)
     imported_by: Mapped[str] = mapped_column(String(200), default="")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None]
     message: Mapped[str] = mapped_column(Text, default="")
 
@@ -140,7 +141,7 @@ class SourceMapping(Base):
 
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 # Sample indexes that serve only the local store (review queue, statistics). Migration
@@ -315,7 +316,7 @@ class ReviewDraft(Base):
     sample_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("sample.id"), primary_key=True)
     reviewer: Mapped[str] = mapped_column(String(200), primary_key=True)
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Policy(SyncedMixin, Base):
@@ -433,7 +434,7 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     reason: Mapped[str] = mapped_column(Text, default="")
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(default=clock.now)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
@@ -476,4 +477,4 @@ class SyncState(Base):
     profile: Mapped[str] = mapped_column(String(200), primary_key=True)
     table_name: Mapped[str] = mapped_column(String(100), primary_key=True)
     cursor: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -9,7 +9,6 @@ sample, never by probing the reviews once per sample.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, NamedTuple, TextIO
 from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from redline.csvcells import csv_writer, open_csv, safe_cell
 from redline.errors import RedlineError
 from redline.store.models import Batch, ImportProblem, Review, Sample
 from redline.store.session import session_scope
@@ -304,12 +304,13 @@ def write_problems_csv(problems: Iterable[ProblemRow], out: Path | TextIO) -> in
     `out` is a path (written in UTF-8) or an open text stream, such as stdout.
     """
     if isinstance(out, Path):
-        with out.open("w", encoding="utf-8", newline="") as handle:
+        with open_csv(out) as handle:
             return write_problems_csv(problems, handle)
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(("line", "reason", "excerpt"))
     count = 0
     for problem in problems:
-        writer.writerow(problem)
+        # The excerpt is the bad row's own text: a hostile file must not plant a formula.
+        writer.writerow([safe_cell(cell) for cell in problem])
         count += 1
     return count

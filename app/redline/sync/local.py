@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import sqlite
 
-from redline.store.base import Base, utcnow, uuid7
+from redline import clock
+from redline.store.base import Base, uuid7
 from redline.store.models import Review, ReviewHistory, Sample, SharedAuditEvent, SyncState
 
 Row = dict[str, Any]
@@ -194,8 +195,8 @@ def _set_aside(conn: Connection, local: Mapping[str, Any], device: str) -> None:
         {
             **kept,
             "id": uuid7(),
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
+            "created_at": clock.now(),
+            "updated_at": clock.now(),
             "revision": local["revision"],
             "seq": None,
             "dirty": True,
@@ -314,7 +315,7 @@ def get_cursor(conn: Connection, profile: str, name: str) -> int:
 
 def set_cursor(conn: Connection, profile: str, name: str, cursor: int) -> None:
     stmt = sqlite.insert(STATE).values(
-        profile=profile, table_name=name, cursor=cursor, updated_at=utcnow()
+        profile=profile, table_name=name, cursor=cursor, updated_at=clock.now()
     )
     conn.execute(
         stmt.on_conflict_do_update(

@@ -28,8 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select, update
 
+from redline import clock
 from redline.store import models
-from redline.store.base import utcnow
 from redline.sync.demo_rows import demo_condition
 from redline.sync.local import model_table
 
@@ -127,7 +127,7 @@ def _rename(conn: Connection, named: NamedTable, local: dict[str, Any]) -> str:
         kind = "old"
     old = str(local[named.label])
     new = _free_label(conn, named, local, kind)
-    values: dict[str, Any] = {named.label: new, "updated_at": utcnow()}
+    values: dict[str, Any] = {named.label: new, "updated_at": clock.now()}
     if kind == "local":
         # Ours and never shared: the new name is a change the next push sends.
         values["revision"] = table.c.revision + 1

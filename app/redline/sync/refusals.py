@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, delete, exists, func, select, tuple_
 from sqlalchemy.dialects import sqlite
 
+from redline import clock
 from redline.store import models
-from redline.store.base import utcnow
 from redline.sync.local import STATE, model_table
 
 __all__ = [
@@ -92,7 +92,7 @@ def remember(
         )
     ).all()
     rows = [
-        {"profile": profile, "table_name": key(table, i), "cursor": rev, "updated_at": utcnow()}
+        {"profile": profile, "table_name": key(table, i), "cursor": rev, "updated_at": clock.now()}
         for i, rev in still
         if revisions[i] == rev
     ]

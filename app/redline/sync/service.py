@@ -65,12 +65,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
+from redline import clock
 from redline.demo import DEMO_DEVICE, DEMO_SOURCE
 from redline.errors import RedlineError
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.review.queue import ensure_search_index
 from redline.store import models
-from redline.store.base import utcnow
 from redline.sync import local, refusals
 from redline.sync.connect import SharedInfo, check_shared, connection_error
 from redline.sync.credentials import redact
@@ -881,7 +881,7 @@ def sync(
         ensure_search_index(store, progress)
     with store.begin() as conn:
         local.set_cursor(conn, ctx.profile.name, LAST_SYNC, 0)
-    run.report.finished_at = utcnow()
+    run.report.finished_at = clock.now()
     return run.report
 
 

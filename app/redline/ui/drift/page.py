@@ -14,7 +14,7 @@ The page asks `redline.drift.service.compute_drift` for a report in a background
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from redline import clock
 from redline.analytics.drift import DriftLevels
 from redline.analytics.drift_report import DriftFinding, DriftReport, WindowSummary
 from redline.drift.service import ReferenceSpec, compute_drift
@@ -88,8 +89,8 @@ class DriftPage(QWidget):
         self._flagged: list[DriftFinding] = []
         self._task: Task | None = None
 
-        today = datetime.now(UTC).date()
-        since = datetime.combine(today - timedelta(days=DEFAULT_WATCH_DAYS), time(), UTC)
+        today = clock.today()
+        since = clock.start_of_day(today - timedelta(days=DEFAULT_WATCH_DAYS))
         reference_start = since - timedelta(days=DEFAULT_REFERENCE_DAYS)
 
         # -- controls --

@@ -11,7 +11,7 @@ The result panel summarises the manifest written next to the data.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QTimer, Slot
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from redline import clock
 from redline.errors import RedlineError
 from redline.export.query import FilterChoices, filter_choices
 from redline.export.service import (
@@ -104,7 +105,7 @@ def _count_text(result: ExportResult) -> str:
 
 
 def _utc_day(value: QDate) -> datetime:
-    return datetime(value.year(), value.month(), value.day(), tzinfo=UTC)
+    return clock.start_of_day(date(value.year(), value.month(), value.day()))
 
 
 class ExportPage(QWidget):
@@ -170,7 +171,9 @@ class ExportPage(QWidget):
         self.category_combo = self._combo("exportCategory", categories(self._context.settings))
         self.reviewer_combo = self._combo("exportReviewer")
 
-        today = QDate.currentDate()
+        # UTC days, like the capture times the dates filter.
+        day = clock.today()
+        today = QDate(day.year, day.month, day.day)
         self.since_check = QCheckBox("from")
         self.since_edit = QDateEdit(today.addDays(-30))
         self.until_check = QCheckBox("up to")

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 from typing_extensions import override
 
+from redline import clock
 from redline.analytics.quality import VersionQuality
 from redline.errors import RedlineError
 from redline.prompts.audit import AuditRecord, ChainReport, audit_events, verify_chain
@@ -62,7 +63,6 @@ from redline.prompts.files import read_version_file, write_version_file
 from redline.prompts.rules import Action, Role, allowed_actions, parse_role
 from redline.prompts.templates import check_template
 from redline.review.types import Changes
-from redline.store.base import utcnow
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.prompts.regression_panel import RegressionPanel
 from redline.ui.prompts.side_by_side import SideBySideDiff
@@ -727,7 +727,7 @@ class CatalogPage(QWidget):
             entity_ids = [str(prompt.id), *(str(v.id) for v in self.snapshot.versions)]
         person = self.audit_person.currentText().strip()
         days = AUDIT_PERIODS.get(self.audit_period.currentText())
-        since = utcnow() - timedelta(days=days) if days else None
+        since = clock.now() - timedelta(days=days) if days else None
         self._submit(
             audit_events, self.engine, entity_ids=entity_ids,
             actor=None if person in ("", "everyone") else person, since=since,

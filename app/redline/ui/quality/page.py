@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from redline import clock
 from redline.analytics.patterns import Pattern
 from redline.errors import RedlineError
 from redline.prompts.rules import Role, parse_role
@@ -322,7 +323,7 @@ class QualityPage(QWidget):
         days = self.range_combo.currentData()
         if days is None:
             return TimeRange()
-        return TimeRange(since=datetime.now(UTC) - timedelta(days=int(days)))
+        return TimeRange(since=clock.now() - timedelta(days=int(days)))
 
     @Slot()
     def refresh(self) -> None:
@@ -658,7 +659,7 @@ class QualityPage(QWidget):
     @staticmethod
     def ask_report_path(parent: QWidget) -> Path | None:
         """Where to save the report (a file dialog; tests replace this)."""
-        name = f"redline-review-{datetime.now(UTC):%Y-%m-%d}.html"
+        name = f"redline-review-{clock.now():%Y-%m-%d}.html"
         path, _ = QFileDialog.getSaveFileName(
             parent, "Save the weekly review report", str(Path.home() / name), "HTML (*.html)"
         )

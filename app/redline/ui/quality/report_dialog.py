@@ -1,9 +1,10 @@
-"""Which days the weekly review report covers: since / until (both included), in the
-user's local calendar; the last seven days, today included, by default."""
+"""Which days the weekly review report covers: since / until (both included), as UTC days
+like every window in Redline (`redline.clock`); the last seven days, today included, by
+default."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from redline import clock
 from redline.quality.data import TimeRange
 
 __all__ = ["DEFAULT_DAYS", "ReportRangeDialog", "days_to_range", "last_days"]
@@ -24,17 +26,13 @@ DEFAULT_DAYS = 7
 
 
 def days_to_range(first: date, last: date) -> TimeRange:
-    """[local midnight of `first`, local midnight after `last`) in UTC."""
-
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time()).astimezone().astimezone(UTC)
-
-    return TimeRange(midnight(first), midnight(last + timedelta(days=1)))
+    """[midnight UTC of `first`, midnight UTC after `last`)."""
+    return TimeRange(clock.start_of_day(first), clock.start_of_day(last + timedelta(days=1)))
 
 
 def last_days(days: int = DEFAULT_DAYS, today: date | None = None) -> TimeRange:
     """The last `days` calendar days, today included (the report's default)."""
-    today = today or date.today()
+    today = today or clock.today()
     return days_to_range(today - timedelta(days=days - 1), today)
 
 
@@ -53,7 +51,7 @@ class ReportRangeDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, *, today: date | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Weekly review report")
-        today = today or date.today()
+        today = today or clock.today()
         intro = QLabel(
             "The report covers the samples reviewed in these days and compares them with "
             "the same number of days just before."
@@ -67,6 +65,7 @@ class ReportRangeDialog(QDialog):
         form = QFormLayout()
         form.addRow("&From", self.since_edit)
         form.addRow("&To (included)", self.until_edit)
+        form.addRow("", QLabel("Days are UTC days."))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
