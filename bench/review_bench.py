@@ -180,7 +180,7 @@ def run(path: Path) -> None:
     from redline.settings import Settings
     from redline.store.local import open_local_store
     from redline.ui.app import application
-    from redline.ui.widgets.main_window import MainWindow
+    from redline.ui.main_window import MainWindow
 
     app = application()
     qInstallMessageHandler(_quiet)
@@ -231,11 +231,12 @@ def run(path: Path) -> None:
     def open_window() -> None:
         window = MainWindow(engine, settings=settings, store_path=path)
         holder["w"] = window
-        window.sample_shown.connect(lambda _id: relay.fired.emit())
+        window.controller.sample_shown.connect(lambda _id: relay.fired.emit())
         window.show()
 
     first_s = wait(relay.fired, open_window)
     window = holder["w"]
+    controller = window.controller
     t0 = time.perf_counter()
     window.repaint()
     first_s += time.perf_counter() - t0
@@ -249,11 +250,11 @@ def run(path: Path) -> None:
         # measures a window at rest, as a reviewer meets it.
         deadline = time.monotonic() + 120
         while (
-            window._full_snapshot_generation != window._queue_generation
+            controller.snapshot_generation != controller.queue_generation
             or window.runner.active_count()
         ):
             if time.monotonic() > deadline:
-                keys = [t.key for t, _pool in window.runner._active.values()]
+                keys = window.runner.active_keys()
                 raise SystemExit(f"still busy after 120 s: {keys}")
             QTest.qWait(10)
 
@@ -331,26 +332,26 @@ def run(path: Path) -> None:
     jump_row = min(JUMP_ROW, model.rowCount() - 1)
 
     def jump() -> None:
-        window._select_row(jump_row)
+        controller.select_row(jump_row)
         view.viewport().repaint()
 
     def is_target() -> bool:
-        return window.current is not None and window.current.detail.rowid == model.rowid_at(
+        return controller.current is not None and controller.current.detail.rowid == model.rowid_at(
             jump_row
         )
 
     rows_ms = timed(lambda: (view.scrollTo(model.index(0, 0)), jump()), 1) * 1000
-    window._select_row(0)
-    wait(window.sample_shown, lambda: None, until=lambda: window.current is not None)
-    jump_ms = wait(window.sample_shown, jump, until=is_target) * 1000
+    controller.select_row(0)
+    wait(controller.sample_shown, lambda: None, until=lambda: controller.current is not None)
+    jump_ms = wait(controller.sample_shown, jump, until=is_target) * 1000
     page = [int(r) for r in model.rowids[jump_row : jump_row + 200]]
     baseline = timed(lambda: (raw.page(page), raw.sample(page[0]))) * 1000
     report(f"jump to row {jump_row:,}: rows painted", rows_ms, 100, baseline)
     report(f"jump to row {jump_row:,}: its sample shown", jump_ms, 100, baseline)
 
     # -- submit → next sample fully shown, with the keys ------------------------------
-    window._select_row(0)
-    wait(window.sample_shown, lambda: None, until=lambda: window.current is not None)
+    controller.select_row(0)
+    wait(controller.sample_shown, lambda: None, until=lambda: controller.current is not None)
     settle()
     focus = view
     focus.setFocus()
@@ -359,7 +360,7 @@ def run(path: Path) -> None:
         if mode == "paced":
             settle()  # a reviewer reads for seconds: background work is done by then
         QTest.keyClick(focus, Qt.Key.Key_G)
-        before = window.current.detail.id if window.current else None
+        before = controller.current.detail.id if controller.current else None
 
         def press() -> None:
             QTest.keyClick(focus, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -374,9 +375,9 @@ def run(path: Path) -> None:
                 press()
 
         elapsed = wait(
-            window.sample_shown,
+            controller.sample_shown,
             start,
-            until=lambda: window.current is not None and window.current.detail.id != before,
+            until=lambda: controller.current is not None and controller.current.detail.id != before,
         )
         t0 = time.perf_counter()
         if mode == "sync":

@@ -97,8 +97,8 @@ def _take_all(args: argparse.Namespace, tmp: Path) -> int:
     from redline.ui.app import application
     from redline.ui.dialogs.settings_dialog import SettingsDialog
     from redline.ui.dialogs.welcome import WelcomeDialog
+    from redline.ui.main_window import MainWindow
     from redline.ui.theme import current_theme
-    from redline.ui.widgets.main_window import MainWindow
     from redline.ui.workspaces import WORKSPACES
 
     settings = Settings(reviewer="ana", device="screenshots", theme="light")
@@ -151,9 +151,10 @@ def _take_all(args: argparse.Namespace, tmp: Path) -> int:
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
 
     window = MainWindow(engine, settings=settings, store_path=store_path)
+    controller = window.controller
     window.resize(*WINDOW_SIZE)
     window.show()
-    wait_until(lambda: window.current is not None)
+    wait_until(lambda: controller.current is not None)
     settle(window)
     # Mid-review on a support answer: a verdict, a rating, a category and a correction
     # with its word diff.
@@ -164,7 +165,9 @@ def _take_all(args: argparse.Namespace, tmp: Path) -> int:
         if sample is not None and sample.prompt_version.startswith("support"):
             window.queue_view.setCurrentIndex(window.queue_model.index(row, 0))
             wait_until(
-                lambda s=sample: window.current is not None and window.current.detail.id == s.id
+                lambda s=sample: (
+                    controller.current is not None and controller.current.detail.id == s.id
+                )
             )
             break
     panel = window.review_panel
@@ -172,7 +175,7 @@ def _take_all(args: argparse.Namespace, tmp: Path) -> int:
     panel.set_rating(2)
     boxes = panel.category_boxes
     (boxes.get("incomplete") or next(iter(boxes.values()))).setChecked(True)
-    output = window.current.detail.output if window.current is not None else ""
+    output = controller.current.detail.output if controller.current is not None else ""
     first, dot, rest = output.partition(". ")
     panel.correction_edit.setPlainText(f"{first}, from Settings → Billing{dot}{rest}")
     settle(window)

@@ -298,7 +298,7 @@ def test_a_reviewer_window_does_not_offer_the_admin_action(
     errors: list[BaseException],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from redline.ui.widgets.main_window import MainWindow
+    from redline.ui.main_window import MainWindow
 
     opened: list[str] = []
 

@@ -157,7 +157,7 @@ def make_window(
     qtbot: QtBot, engine: Engine, store_path: Path, reviewer: Settings, no_leaked_widgets: None
 ) -> Iterator[MakeWindow]:
     """Open MainWindows on the test store; each is closed (and its tasks stopped) at the end."""
-    from redline.ui.widgets.main_window import MainWindow
+    from redline.ui.main_window import MainWindow
 
     windows: list[MainWindow] = []
 
@@ -169,7 +169,7 @@ def make_window(
         # Window shortcuts only fire in the active window.
         qtbot.waitUntil(window.isActiveWindow)
         if wait:
-            qtbot.waitUntil(lambda: window.current is not None or _queue_empty(window))
+            qtbot.waitUntil(lambda: window.controller.current is not None or _queue_empty(window))
         return window
 
     yield make
@@ -181,7 +181,7 @@ def make_window(
 
 
 def _queue_empty(window: Any) -> bool:
-    return window.queue_model.rowCount() == 0 and window._full_snapshot_generation >= 1
+    return window.queue_model.rowCount() == 0 and window.controller.snapshot_generation >= 1
 
 
 # Qt messages that say nothing about our code; every other warning fails the test.

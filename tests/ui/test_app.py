@@ -89,14 +89,14 @@ def test_smoke_run_fills_the_demo_and_quits_when_the_queue_loaded(
     tmp_path: Path, asked_name: list[QWidget | None], monkeypatch: pytest.MonkeyPatch,
     qtbot: QtBot,
 ) -> None:  # fmt: skip
-    from redline.ui.widgets.main_window import MainWindow
+    from redline.ui.main_window import MainWindow
 
     loaded: list[int] = []
     real_init = MainWindow.__init__
 
     def record(self: MainWindow, *args: Any, **kwargs: Any) -> None:
         real_init(self, *args, **kwargs)
-        self.queue_loaded.connect(loaded.append)
+        self.controller.queue_loaded.connect(loaded.append)
 
     monkeypatch.setattr(MainWindow, "__init__", record)
     monkeypatch.setenv("REDLINE_SMOKE_TEST", "1")

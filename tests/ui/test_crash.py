@@ -43,18 +43,18 @@ def test_an_injected_exception_shows_the_report_and_the_review_is_in_the_store(
     try:
         window.activateWindow()
         qtbot.waitUntil(window.isActiveWindow)
-        qtbot.waitUntil(lambda: window.current is not None)
+        qtbot.waitUntil(lambda: window.controller.current is not None)
         # Review the first sample: G, 4, Ctrl+Enter.
         for key in (Qt.Key.Key_G, Qt.Key.Key_4):
             qtbot.keyClick(window.focusWidget() or window, key)
-        with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+        with qtbot.waitSignal(window.controller.review_submitted, timeout=5_000):
             qtbot.keyClick(
                 window.focusWidget() or window,
                 Qt.Key.Key_Return,
                 Qt.KeyboardModifier.ControlModifier,
             )
         # Half a note on the second sample, not yet saved as a draft when the error hits.
-        qtbot.waitUntil(lambda: window.current.detail.id == sample_ids[1])
+        qtbot.waitUntil(lambda: window.controller.current.detail.id == sample_ids[1])
         qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_N)
         qtbot.keyClicks(window.review_panel.note_edit, "half a thought")
 

@@ -54,7 +54,7 @@ def test_choosing_the_demo_opens_the_window_on_demo_samples_and_welcomes_once(
         assert seen == ["welcomeDialog"]
         window = startup.window
         qtbot.waitUntil(lambda: window.queue_model.rowCount() > 100, timeout=10_000)
-        qtbot.waitUntil(lambda: window.current is not None)
+        qtbot.waitUntil(lambda: window.controller.current is not None)
     finally:
         _close(startup)
     assert load_settings().extra.get("welcomed") is True

@@ -152,8 +152,8 @@ def test_dropping_a_file_on_the_window_starts_the_import(
         QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
-    with qtbot.waitSignal(window.queue_loaded, timeout=10_000):
+    with qtbot.waitSignal(window.controller.queue_loaded, timeout=10_000):
         window.dropEvent(event)
     assert asked == [path]
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 3)
-    qtbot.waitUntil(lambda: window.current is not None)
+    qtbot.waitUntil(lambda: window.controller.current is not None)

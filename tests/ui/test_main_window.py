@@ -13,13 +13,13 @@ from redline.review.service import ReviewService
 from redline.review.types import ReviewInput, Verdict
 from redline.settings import Settings
 from redline.store.models import Review, ReviewHistory
-from redline.ui.widgets.main_window import MainWindow
+from redline.ui.main_window import MainWindow
 
 from .conftest import MakeWindow
 
 
 def _shown(window: MainWindow) -> uuid.UUID | None:
-    return window.current.detail.id if window.current is not None else None
+    return window.controller.current.detail.id if window.controller.current is not None else None
 
 
 def _press(
@@ -45,8 +45,8 @@ def test_window_opens_on_the_first_unreviewed_sample(
     # The correction starts as the output; with nothing changed the diff pane stays
     # empty (the output is in the sample view already) and says so.
     panel = window.review_panel
-    assert window.current is not None
-    assert panel.correction_edit.toPlainText() == window.current.detail.output
+    assert window.controller.current is not None
+    assert panel.correction_edit.toPlainText() == window.controller.current.detail.output
     assert panel.correction() is None
     assert panel.diff_view.toPlainText() == "" and panel.diff_summary.text() == "no changes"
     assert "No changes" in panel.diff_view.placeholderText()
@@ -89,7 +89,7 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
         _press(qtbot, window, Qt.Key(Qt.Key.Key_0 + rating))
         assert window.review_panel.verdict() == verdict
         assert window.review_panel.rating() == rating
-        with qtbot.waitSignal(window.sample_shown, timeout=5_000) as shown:
+        with qtbot.waitSignal(window.controller.sample_shown, timeout=5_000) as shown:
             _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert shown.args == [sample_ids[i + 1]]
         expected[sample_ids[i]] = (verdict, rating)
@@ -109,7 +109,7 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     qtbot.waitUntil(lambda: any(s.kind == "insert" for s in diff.segments))
     assert any(s.kind == "delete" and "reset" in s.text for s in diff.segments)
     assert "Security" in diff.toPlainText()
-    with qtbot.waitSignal(window.sample_shown) as shown:
+    with qtbot.waitSignal(window.controller.sample_shown) as shown:
         qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert shown.args == [sample_ids[21]]
     expected[sample_ids[20]] = (Verdict.BAD, 2)
@@ -118,9 +118,9 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     qtbot.waitUntil(lambda: window.focusWidget() is window.queue_view)
     _press(qtbot, window, Qt.Key.Key_G)
     _press(qtbot, window, Qt.Key.Key_5)
-    with qtbot.waitSignal(window.sample_shown):
+    with qtbot.waitSignal(window.controller.sample_shown):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    with qtbot.waitSignal(window.sample_shown) as shown:
+    with qtbot.waitSignal(window.controller.sample_shown) as shown:
         _press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert shown.args == [sample_ids[21]]
     assert window.review_panel.verdict() is None
@@ -148,12 +148,12 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     again = make_window()
     qtbot.waitUntil(lambda: again.queue_model.rowCount() == 4)  # the unreviewed ones
     assert _shown(again) == sample_ids[21]
-    with qtbot.waitSignal(again.queue_loaded):
+    with qtbot.waitSignal(again.controller.queue_loaded):
         again.filter_bar.set_status("all")
     assert again.queue_model.rowCount() == 25
     row = again.queue_model.row_of_rowid(again.queue_model.rowid_at(20) or -1)
     assert row == 20
-    with qtbot.waitSignal(again.sample_shown) as shown:
+    with qtbot.waitSignal(again.controller.sample_shown) as shown:
         again.queue_view.setCurrentIndex(again.queue_model.index(20, 0))
     assert shown.args == [sample_ids[20]]
     assert again.review_panel.verdict() == Verdict.BAD
@@ -191,7 +191,7 @@ def test_search_field_typing_does_not_trigger_shortcuts(
     qtbot.waitUntil(search.hasFocus)
     # The search's queue is a part of the store (the first queue may still be loading).
     with qtbot.waitSignal(
-        window.queue_loaded, timeout=5_000, check_params_cb=lambda n: n < len(sample_ids)
+        window.controller.queue_loaded, timeout=5_000, check_params_cb=lambda n: n < len(sample_ids)
     ):
         qtbot.keyClicks(search, "ticket 7")
     assert search.text() == "ticket 7"
@@ -224,7 +224,7 @@ def test_a_draft_is_restored_in_a_new_window(
 
     again = make_window()
     assert _shown(again) == sample_ids[0]
-    with qtbot.waitSignal(again.sample_shown):
+    with qtbot.waitSignal(again.controller.sample_shown):
         _press(qtbot, again, Qt.Key.Key_J)
     panel = again.review_panel
     assert panel.verdict() == Verdict.UNSURE
@@ -238,7 +238,7 @@ def test_autosave_writes_the_draft_while_reviewing(
     qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
 ) -> None:
     window = make_window()
-    with qtbot.waitSignal(window.draft_saved, timeout=5_000) as saved:
+    with qtbot.waitSignal(window.controller.draft_saved, timeout=5_000) as saved:
         _press(qtbot, window, Qt.Key.Key_G)
     assert saved.args == [sample_ids[0]]
     assert window.review_panel.draft_label.text() == "Draft saved"
@@ -251,11 +251,11 @@ def test_submit_needs_a_verdict_and_navigation_keys_move(
     qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
 ) -> None:
     window = make_window()
-    with qtbot.assertNotEmitted(window.review_submitted, wait=100):
+    with qtbot.assertNotEmitted(window.controller.review_submitted, wait=100):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "verdict" in window.statusBar().currentMessage()
     for key, index in ((Qt.Key.Key_J, 1), (Qt.Key.Key_J, 2), (Qt.Key.Key_K, 1), (Qt.Key.Key_S, 2)):
-        with qtbot.waitSignal(window.sample_shown) as shown:
+        with qtbot.waitSignal(window.controller.sample_shown) as shown:
             _press(qtbot, window, key)
         assert shown.args == [sample_ids[index]]
 
@@ -325,7 +325,7 @@ def test_a_selection_from_another_workspace_shows_exactly_those_samples(
     window = make_window()
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
     chosen = frozenset(sample_ids[3:6])
-    with qtbot.waitSignal(window.queue_loaded, timeout=5_000):
+    with qtbot.waitSignal(window.controller.queue_loaded, timeout=5_000):
         window.show_selection(chosen, "three disputed samples")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 3)
     assert window.tabs.currentIndex() == 0
@@ -342,18 +342,18 @@ def test_keys_pressed_while_a_sample_loads_are_applied_to_it(
 ) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 25)
-    window._ready.clear()  # nothing read ahead: J has to load the next sample
-    with qtbot.waitSignal(window.sample_shown, timeout=5_000) as shown:
+    window.controller.read_ahead.clear()  # nothing read ahead: J has to load the next sample
+    with qtbot.waitSignal(window.controller.sample_shown, timeout=5_000) as shown:
         _press(qtbot, window, Qt.Key.Key_J)
-        assert window._loading_id == sample_ids[1]
+        assert window.controller.loading_sample_id == sample_ids[1]
         # A fast reviewer types on before the sample is there.
         for key in (Qt.Key.Key_B, Qt.Key.Key_2):
             _press(qtbot, window, key)
     assert shown.args == [sample_ids[1]]
     assert window.review_panel.verdict() == Verdict.BAD
     assert window.review_panel.rating() == 2
-    window._ready.clear()
-    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+    window.controller.read_ahead.clear()
+    with qtbot.waitSignal(window.controller.review_submitted, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         # Keys for the next sample while it loads (and the submit commits).
         _press(qtbot, window, Qt.Key.Key_G)
@@ -376,15 +376,15 @@ def test_time_spent_stops_while_the_window_is_inactive_or_idle(
 ) -> None:
     from PySide6.QtWidgets import QWidget
 
-    from redline.ui.widgets.main_window import IDLE_AFTER_S
+    from redline.ui.review.time_spent import IDLE_AFTER_S
 
     window = make_window()
     clock = FakeClock()
-    window.clock = clock
-    window._restart_clock(0)
+    window.controller.clock.source = clock
+    window.controller.clock.restart(0)
     clock.now += 20  # reading
     _press(qtbot, window, Qt.Key.Key_G)
-    assert window.time_spent_ms() == 20_000
+    assert window.controller.time_spent_ms() == 20_000
 
     # Another window in front: the clock stops until Redline is active again.
     other = QWidget()
@@ -395,14 +395,14 @@ def test_time_spent_stops_while_the_window_is_inactive_or_idle(
     clock.now += 600
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-    assert window.time_spent_ms() == 20_000
+    assert window.controller.time_spent_ms() == 20_000
     other.close()
 
     # Gone for an hour without a key: only IDLE_AFTER_S of it counts.
     clock.now += 3600
     _press(qtbot, window, Qt.Key.Key_3)
-    assert window.time_spent_ms() == int((20 + IDLE_AFTER_S) * 1000)
-    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+    assert window.controller.time_spent_ms() == int((20 + IDLE_AFTER_S) * 1000)
+    with qtbot.waitSignal(window.controller.review_submitted, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     state = ReviewService(engine, reviewer="Ada", device="x").current_review(sample_ids[0])
     assert state is not None and state.time_spent_ms == int((20 + IDLE_AFTER_S) * 1000)
@@ -471,15 +471,15 @@ def test_history_shows_who_changed_what_and_why(
     history = window.review_panel.history_model
     assert [(e.reviewer, e.status) for e in history.entries()] == [("Ben", "current")]
     _press(qtbot, window, Qt.Key.Key_G)
-    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+    with qtbot.waitSignal(window.controller.review_submitted, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    with qtbot.waitSignal(window.sample_shown, timeout=5_000):
+    with qtbot.waitSignal(window.controller.sample_shown, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_K)
     _press(qtbot, window, Qt.Key.Key_B)
     _press(qtbot, window, Qt.Key.Key_4)
-    with qtbot.waitSignal(window.review_submitted, timeout=5_000):
+    with qtbot.waitSignal(window.controller.review_submitted, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    with qtbot.waitSignal(window.sample_shown, timeout=5_000):
+    with qtbot.waitSignal(window.controller.sample_shown, timeout=5_000):
         _press(qtbot, window, Qt.Key.Key_K)
     mine = [(e.changes, e.status) for e in history.entries() if e.reviewer == "Ada"]
     assert mine == [

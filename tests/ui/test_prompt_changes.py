@@ -64,7 +64,7 @@ def test_a_review_in_the_queue_updates_the_catalog_quality(
     assert page.version_table.item(0, 4).text() == "no reviews"
     with qtbot.waitSignal(window.tabs.currentChanged):
         window.show_workspace("review")
-    qtbot.waitUntil(lambda: window.current is not None)
+    qtbot.waitUntil(lambda: window.controller.current is not None)
     qtbot.keyClick(window.queue_view, Qt.Key.Key_G)
     with qtbot.waitSignal(window.hub.changed, timeout=10_000):
         qtbot.keyClick(window.queue_view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

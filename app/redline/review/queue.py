@@ -60,6 +60,7 @@ __all__ = [
     "first_page",
     "fts_query",
     "load_rows",
+    "load_rows_if_readable",
     "rowids_of",
     "search_backlog",
     "snapshot",
@@ -609,6 +610,18 @@ def load_rows(engine: Engine, rowids: npt.ArrayLike, reviewer: str) -> list[Samp
             input_preview=_preview(text or ""),
         )
     return [by_rowid[k] for k in keys if k in by_rowid]
+
+
+def load_rows_if_readable(
+    engine: Engine, rowids: npt.ArrayLike, reviewer: str
+) -> list[SampleRow] | None:
+    """`load_rows`, or None when the driver cannot read them now (the store locked or
+    busy): for a caller with a fallback, such as a submit that already committed and
+    leaves the queue to read its row later."""
+    try:
+        return load_rows(engine, rowids, reviewer)
+    except sqlite3.Error:
+        return None
 
 
 def rowids_of(engine: Engine, sample_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

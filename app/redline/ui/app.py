@@ -181,7 +181,7 @@ def start_app(
                 _fill_demo(engine, count=demo_count, parent=None)
     except Exception as exc:  # shown, then the app opens on whatever is there
         ErrorDialog.ask(None, exc, title="Redline could not create the demo samples")
-    from redline.ui.widgets.main_window import MainWindow
+    from redline.ui.main_window import MainWindow
 
     window = MainWindow(engine, settings=settings, store_path=store_path)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -225,8 +225,8 @@ def _smoke_wait(startup: Startup, timeout_ms: int = 60_000) -> int:
     """
     loop = QEventLoop()
     loaded: list[int] = []
-    startup.window.queue_loaded.connect(loaded.append)
-    startup.window.queue_loaded.connect(loop.quit)
+    startup.window.controller.queue_loaded.connect(loaded.append)
+    startup.window.controller.queue_loaded.connect(loop.quit)
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
     startup.window.close()

@@ -1,9 +1,8 @@
 """What makes the main window behave like a desktop program: preferences, the theme
 switch, and a window that reopens where it was left.
 
-A mixin of `MainWindow` (kept apart so the window's module stays about reviewing). It
-relies on the window's `settings`, `actions_by_id`, `review_panel`, `sync_widget` and
-`guidelines_dock` (and `runner` for the admin dialog).
+`DesktopActions` is composed by `MainWindow` (kept apart so the window's module stays
+about its layout): it is given the window and the parts of it these actions touch.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from redline.ui.theme import current_theme
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.window_layout import restore_window_layout, save_window_layout
 
-__all__ = ["THEME_CYCLE", "DesktopMixin"]
+__all__ = ["THEME_CYCLE", "DesktopActions"]
 
 THEME_CYCLE = ("system", "light", "dark")
 THEME_NAMES = {"system": "follow the system", "light": "light", "dark": "dark"}
@@ -33,34 +32,42 @@ THEME_NAMES = {"system": "follow the system", "light": "light", "dark": "dark"}
 LEAD_ONLY_ACTIONS = ("file.shared_admin",)
 
 
-class DesktopMixin:
+class DesktopActions:
     """Preferences (Ctrl+,), the theme switch (Ctrl+Shift+T), remembered layout, and
     the lead's shared database admin (Ctrl+Shift+A, offered to leads only)."""
 
-    settings: Settings
-    actions_by_id: dict[str, QAction]
-    review_panel: ReviewPanel
-    sync_widget: SyncWidget
-    guidelines_dock: QDockWidget
-    runner: TaskRunner
-
-    def _window(self) -> QMainWindow:
-        assert isinstance(self, QMainWindow)
-        return self
+    def __init__(
+        self,
+        window: QMainWindow,
+        *,
+        settings: Settings,
+        actions_by_id: dict[str, QAction],
+        review_panel: ReviewPanel,
+        sync_widget: SyncWidget,
+        guidelines_dock: QDockWidget,
+        runner: TaskRunner,
+    ) -> None:
+        self.window = window
+        self.settings = settings
+        self.actions_by_id = actions_by_id
+        self.review_panel = review_panel
+        self.sync_widget = sync_widget
+        self.guidelines_dock = guidelines_dock
+        self.runner = runner
 
     def restore_layout(self) -> None:
         """Geometry and docks as saved when the window last closed (before show)."""
-        restore_window_layout(self._window(), self.settings)
+        restore_window_layout(self.window, self.settings)
         self.actions_by_id["view.guidelines"].setChecked(not self.guidelines_dock.isHidden())
         # Runs once, right after the actions are built: offer only what the role may use.
         self.offer_role_actions()
 
     def save_layout(self) -> None:
-        save_window_layout(self._window(), self.settings)
+        save_window_layout(self.window, self.settings)
 
     def open_preferences(self) -> None:
         """Ctrl+,: the settings dialog; what it saved applies at once."""
-        window = self._window()
+        window = self.window
         self.review_panel.flush_draft()
         profile_before = (dict(self.settings.profiles), active_profile_name(self.settings))
         changed = SettingsDialog.ask(self.settings, window)
@@ -94,7 +101,7 @@ class DesktopMixin:
             save_settings(self.settings)
         except (OSError, RedlineError) as exc:
             message += f" (Not saved: {exc}.)"
-        self._window().statusBar().showMessage(message, 4000)
+        self.window.statusBar().showMessage(message, 4000)
 
     def is_lead(self) -> bool:
         try:
@@ -113,4 +120,4 @@ class DesktopMixin:
         """File > Shared database admin… (leads): set up the database, add logins."""
         if not self.is_lead():
             return
-        AdminDialog.ask(self.settings, self.runner, self._window())
+        AdminDialog.ask(self.settings, self.runner, self.window)

@@ -245,6 +245,10 @@ class TaskRunner(QObject):
         """Tasks submitted and not yet finished (queued or running)."""
         return len(self._active)
 
+    def active_keys(self) -> list[str | None]:
+        """The keys of the tasks submitted and not yet finished (None: no key)."""
+        return [task.key for task, _pool in self._active.values()]
+
     def cancel_all(self) -> None:
         """Cancel every task; queued ones never start."""
         for task, pool in list(self._active.values()):

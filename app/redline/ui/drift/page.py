@@ -42,7 +42,7 @@ from redline.analytics.drift import DriftLevels
 from redline.analytics.drift_report import DriftFinding, DriftReport, WindowSummary
 from redline.drift.service import ReferenceSpec, compute_drift
 from redline.drift.suggest import suggest_sampling
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.tasks import Task
 from redline.ui.workspaces import WORKSPACES, WorkspaceContext
 
@@ -85,6 +85,10 @@ class DriftPage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner, self, title="Drift could not be measured",
+            on_failure=lambda _exc: self.status_label.setText("failed"),
+        )  # fmt: skip
         self.report: DriftReport | None = None
         self._flagged: list[DriftFinding] = []
         self._task: Task | None = None
@@ -212,7 +216,7 @@ class DriftPage(QWidget):
             _utc_day(self.reference_start_edit.date()),
             _utc_day(self.reference_end_edit.date()) + timedelta(days=1),
         )
-        self._task = self.context.runner.submit(
+        self._task = self.tasks.run(
             compute_drift,
             self.context.engine,
             since=since,
@@ -221,13 +225,11 @@ class DriftPage(QWidget):
             levels=self.levels(),
             key="drift-report",
             pass_progress=True,
+            on_success=self._on_report,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self.status_label.setText("cancelled"),
+            on_finished=lambda _task: self.cancel_button.setEnabled(False),
         )
-        signals = self._task.signals
-        signals.progress.connect(self._on_progress)
-        signals.succeeded.connect(self._on_report)
-        signals.failed.connect(self._on_failed)
-        signals.cancelled.connect(lambda: self.status_label.setText("cancelled"))
-        signals.finished.connect(lambda: self.cancel_button.setEnabled(False))
         self.cancel_button.setEnabled(True)
         self.status_label.setText("measuring…")
 
@@ -240,11 +242,6 @@ class DriftPage(QWidget):
     def _on_progress(self, done: int, total: int, text: str) -> None:
         share = f" {100 * done // total} %" if total else ""
         self.status_label.setText(f"{text}{share}")
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.status_label.setText("failed")
-        ErrorDialog.ask(self, exc, title="Drift could not be measured")
 
     @Slot(object)
     def _on_changes(self, _changes: Any) -> None:

@@ -45,7 +45,7 @@ from redline.review.pairwise import (
     shown_first,
 )
 from redline.review.types import Changes
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.resources import load_tokens
 from redline.ui.tasks import Task
 from redline.ui.theme import current_theme
@@ -91,6 +91,12 @@ class PairwisePage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner,
+            self,
+            title="Pairwise review",
+            on_failure=lambda exc: self.choice_label.setText(f"Not done: {exc}"),
+        )
         self.engine = context.engine
         self.reviewer = context.settings.reviewer
         self.device = context.settings.device
@@ -195,21 +201,9 @@ class PairwisePage(QWidget):
 
     # ----------------------------------------------------------------- loading
 
-    def _submit(
-        self, fn: Any, *args: Any, on_success: Any, key: str | None, write: bool = False,
-        **kwargs: Any,
-    ) -> Task:  # fmt: skip
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(on_success)
-            task.signals.failed.connect(self._on_failed)
-
-        return self.context.runner.submit(
-            fn, *args, key=key, write=write, connect=connect, **kwargs
-        )
-
     def reload_sets(self) -> None:
         """List the versions that have pairs (in the background)."""
-        self._submit(pairwise_sets, self.engine, on_success=self._on_sets, key="pairwise.sets")
+        self.tasks.run(pairwise_sets, self.engine, on_success=self._on_sets, key="pairwise.sets")
 
     def open_set(self, prompt_name: str, version: str) -> None:
         """Show the pairs of `prompt_name` `version` (listed first if new)."""
@@ -258,7 +252,7 @@ class PairwisePage(QWidget):
         chosen = self.current_set()
         if chosen is None:
             return
-        self._submit(
+        self.tasks.run(
             list_pairs, self.engine, chosen[0], chosen[1], reviewer=self.reviewer,
             on_success=self._on_pairs, key="pairwise.pairs",
         )  # fmt: skip
@@ -278,7 +272,7 @@ class PairwisePage(QWidget):
         chosen = self.current_set()
         if chosen is None:
             return
-        self._submit(
+        self.tasks.run(
             pairwise_results, self.engine, chosen[0], chosen[1],
             on_success=self._on_results, key="pairwise.results",
         )  # fmt: skip
@@ -299,11 +293,6 @@ class PairwisePage(QWidget):
             self.reload_sets()
         elif changes.reviews and self.isVisible():
             self._load_results()
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.choice_label.setText(f"Not done: {exc}")
-        ErrorDialog.ask(self, exc, title="Pairwise review")
 
     # ----------------------------------------------------------------- showing
 
@@ -428,7 +417,7 @@ class PairwisePage(QWidget):
             )  # fmt: skip
             return item  # never None: see _on_stored
 
-        return self._submit(write, on_success=self._on_stored, key=None, write=True)
+        return self.tasks.run(write, on_success=self._on_stored, key=None, write=True)
 
     @Slot()
     def undo(self) -> Task | None:
@@ -449,7 +438,7 @@ class PairwisePage(QWidget):
             )  # fmt: skip
             return item
 
-        return self._submit(write, on_success=self._on_stored, key=None, write=True)
+        return self.tasks.run(write, on_success=self._on_stored, key=None, write=True)
 
     @Slot(object)
     def _on_stored(self, item: PairItem) -> None:

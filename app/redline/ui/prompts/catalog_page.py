@@ -63,7 +63,7 @@ from redline.prompts.files import read_version_file, write_version_file
 from redline.prompts.rules import Action, Role, allowed_actions, parse_role
 from redline.prompts.templates import check_template
 from redline.review.types import Changes
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.prompts.regression_panel import RegressionPanel
 from redline.ui.prompts.side_by_side import SideBySideDiff
 from redline.ui.tasks import Task
@@ -136,6 +136,12 @@ class CatalogPage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner,
+            self,
+            title="Prompts",
+            on_failure=lambda exc: self.status.setText(f"Not done: {exc}"),
+        )
         self.engine = context.engine
         self.actor = context.settings.reviewer
         try:
@@ -349,28 +355,12 @@ class CatalogPage(QWidget):
 
     # ----------------------------------------------------------------- loading
 
-    def _submit(
-        self, fn: Any, *args: Any, on_success: Any, key: str, write: bool = False, **kwargs: Any
-    ) -> Task:
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(on_success)
-            task.signals.failed.connect(self._on_failed)
-
-        return self.context.runner.submit(
-            fn, *args, key=key, write=write, connect=connect, **kwargs
-        )
-
     def refresh(self) -> None:
         """Reload the catalog in the background (keeps the chosen prompt and version)."""
-        self._submit(
+        self.tasks.run(
             load_catalog, self.engine, self.snapshot.prompt, on_success=self._on_loaded,
             key="prompts.catalog",
         )  # fmt: skip
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Not done: {exc}")
-        ErrorDialog.ask(self, exc, title="Prompts")
 
     @Slot(object)
     def _on_loaded(self, snapshot: CatalogSnapshot) -> None:
@@ -580,7 +570,7 @@ class CatalogPage(QWidget):
                 after
             )
 
-        self._submit(
+        self.tasks.run(
             transition, self.engine, version.id, action, actor=self.actor, role=self.role,
             reason=self.reason.text().strip(), on_success=done, key="prompts.write", write=True,
         )  # fmt: skip
@@ -593,7 +583,7 @@ class CatalogPage(QWidget):
         def done(after: VersionInfo) -> None:
             self._after_write(f"{prompt}: rolled back to {after.version}")(after)
 
-        self._submit(
+        self.tasks.run(
             rollback, self.engine, prompt, actor=self.actor, role=self.role,
             reason=self.reason.text().strip(), on_success=done, key="prompts.write", write=True,
         )  # fmt: skip
@@ -606,13 +596,13 @@ class CatalogPage(QWidget):
         try:
             spec = self._spec()
         except RedlineError as exc:
-            self._on_failed(exc)
+            self.tasks.fail(exc)
             return
 
         def done(draft: VersionInfo) -> None:
             self._after_write(f"{draft.label}: draft saved")(draft)
 
-        self._submit(
+        self.tasks.run(
             create_draft, self.engine, prompt, spec, actor=self.actor,
             parent=version.version if version else None, on_success=done,
             key="prompts.write", write=True,
@@ -625,9 +615,9 @@ class CatalogPage(QWidget):
         try:
             spec = self._spec()
         except RedlineError as exc:
-            self._on_failed(exc)
+            self.tasks.fail(exc)
             return
-        self._submit(
+        self.tasks.run(
             update_draft, self.engine, version.id, spec, actor=self.actor,
             on_success=self._after_write(f"{version.label}: changes saved"),
             key="prompts.write", write=True,
@@ -651,7 +641,7 @@ class CatalogPage(QWidget):
         def done(draft: VersionInfo) -> None:
             self._after_write(f"{draft.label}: draft created from {Path(path).name}")(draft)
 
-        return self._submit(
+        return self.tasks.run(
             _draft_from_file, self.engine, prompt, Path(path), actor=self.actor,
             parent=parent.version if parent else None, on_success=done,
             key="prompts.write", write=True,
@@ -675,7 +665,7 @@ class CatalogPage(QWidget):
             write_version_file(version, target)
             return target  # not None: see PairwisePage._on_stored
 
-        return self._submit(
+        return self.tasks.run(
             write, key="prompts.export", on_success=lambda _path: self._exported(version, target)
         )
 
@@ -728,7 +718,7 @@ class CatalogPage(QWidget):
         person = self.audit_person.currentText().strip()
         days = AUDIT_PERIODS.get(self.audit_period.currentText())
         since = clock.now() - timedelta(days=days) if days else None
-        self._submit(
+        self.tasks.run(
             audit_events, self.engine, entity_ids=entity_ids,
             actor=None if person in ("", "everyone") else person, since=since,
             on_success=self._on_audit, key="prompts.audit",
@@ -764,7 +754,7 @@ class CatalogPage(QWidget):
     @Slot()
     def _verify(self) -> None:
         self.verify_label.setText("Verifying…")
-        self._submit(
+        self.tasks.run(
             verify_chain, self.engine, on_success=self._on_verified, key="prompts.verify",
             pass_progress=True,
         )  # fmt: skip

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
-from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -37,7 +35,7 @@ from redline.prompts.catalog import list_prompts, list_versions
 from redline.prompts.evidence import ExperimentInfo, experiment_result, list_experiments
 from redline.prompts.experiments import create_experiment
 from redline.review.types import Changes
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.prompts.new_experiment import NewExperimentDialog
 from redline.ui.resources import load_tokens
 from redline.ui.tasks import Task
@@ -82,6 +80,11 @@ class ExperimentPage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner, self, title="Experiments",
+            on_failure=lambda exc: self.verdict.setText(f"Could not compute: {exc}"),
+        )  # fmt: skip
+        self.create_tasks = PageTasks(context.runner, self, title="New experiment")
         self.engine = context.engine
         self.result: ExperimentResult | None = None
         self.experiments: list[ExperimentInfo] = []
@@ -140,23 +143,14 @@ class ExperimentPage(QWidget):
         layout.addWidget(self.details)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(rule)
-        self._submit(list_experiments, self.engine, on_success=self._on_listed, key="exp.list")
-
-    def _submit(
-        self, fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None], key: str
-    ) -> Task:
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(on_success)
-            task.signals.failed.connect(self._on_failed)
-
-        return self.context.runner.submit(fn, *args, key=key, connect=connect)
+        self.tasks.run(list_experiments, self.engine, on_success=self._on_listed, key="exp.list")
 
     # ------------------------------------------------------------- new experiment
 
     @Slot()
     def start_new_experiment(self) -> Task:
         """Load the catalog's versions, then ask for the experiment (NewExperimentDialog)."""
-        return self._submit(
+        return self.tasks.run(
             catalog_versions, self.engine, on_success=self._ask_new, key="exp.catalog"
         )
 
@@ -167,13 +161,9 @@ class ExperimentPage(QWidget):
             return
         actor = self.context.settings.reviewer
 
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(self._on_created)
-            task.signals.failed.connect(self._on_create_failed)
-
-        self.context.runner.submit(
-            create_experiment, self.engine, spec, actor=actor, key="exp.create", write=True,
-            connect=connect,
+        self.create_tasks.run(
+            create_experiment, self.engine, spec, actor=actor, on_success=self._on_created,
+            key="exp.create", write=True,
         )  # fmt: skip
 
     @Slot(object)
@@ -195,7 +185,9 @@ class ExperimentPage(QWidget):
     def _reload(self) -> None:
         stale, self._stale = self._stale, None
         if stale == "list":
-            self._submit(list_experiments, self.engine, on_success=self._on_listed, key="exp.list")
+            self.tasks.run(
+                list_experiments, self.engine, on_success=self._on_listed, key="exp.list"
+            )
         elif stale == "result":
             self._compute()
 
@@ -203,15 +195,6 @@ class ExperimentPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._reload()
-
-    @Slot(object)
-    def _on_create_failed(self, exc: BaseException) -> None:
-        ErrorDialog.ask(self, exc, title="New experiment")
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.verdict.setText(f"Could not compute: {exc}")
-        ErrorDialog.ask(self, exc, title="Experiments")
 
     @Slot(object)
     def _on_listed(self, experiments: list[ExperimentInfo]) -> None:
@@ -248,7 +231,7 @@ class ExperimentPage(QWidget):
         if not name:
             return
         self.verdict.setText("Computing…")
-        self._submit(
+        self.tasks.run(
             load_result, self.engine, name, self.min_samples.value(),
             on_success=self._on_result, key="exp.result",
         )  # fmt: skip

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -40,7 +39,7 @@ from redline.prompts.regression import (
     regression_options,
 )
 from redline.review.types import Changes
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.tasks import Task
 from redline.ui.workspaces import WorkspaceContext
 
@@ -75,6 +74,12 @@ class RegressionPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner,
+            self,
+            title="Regression set",
+            on_failure=lambda exc: self.status.setText(f"Not done: {exc}"),
+        )
         self._current = current
         self.comparison: RegressionComparison | None = None
         intro = QLabel(
@@ -146,18 +151,6 @@ class RegressionPanel(QWidget):
             self.status.setText("Choose a version first.")
         return version
 
-    def _submit(self, fn: Any, *args: Any, on_success: Any, key: str, **kwargs: Any) -> Task:
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(on_success)
-            task.signals.failed.connect(self._on_failed)
-
-        return self.context.runner.submit(fn, *args, key=key, connect=connect, **kwargs)
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Not done: {exc}")
-        ErrorDialog.ask(self, exc, title="Regression set")
-
     # ------------------------------------------------------------------ build
 
     @Slot()
@@ -181,7 +174,7 @@ class RegressionPanel(QWidget):
             shared_profile=configured_profile(settings),
         )
         self.status.setText(f"Building the regression set of {version.label}…")
-        return self._submit(
+        return self.tasks.run(
             build_regression_set, self.context.engine, version.prompt_name, version.version,
             Path(path), options=options, on_success=self._on_built, key="regression.build",
             pass_progress=True,
@@ -211,7 +204,7 @@ class RegressionPanel(QWidget):
         if not path:
             return None
         self.status.setText(f"Importing the outputs of {new}…")
-        return self._submit(
+        return self.tasks.run(
             import_regression_outputs, self.context.engine, Path(path),
             prompt_name=version.prompt_name, version=new,
             imported_by=self.context.settings.reviewer, on_success=self._on_imported,
@@ -236,7 +229,7 @@ class RegressionPanel(QWidget):
         new = self.new_version.currentText()
         if version is None or not new:
             return None
-        return self._submit(
+        return self.tasks.run(
             compare_regression, self.context.engine, version.prompt_name, new,
             on_success=self._on_compared, key="regression.compare",
         )  # fmt: skip

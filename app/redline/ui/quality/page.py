@@ -50,7 +50,7 @@ from redline.quality.overview import QualityOverview, quality_overview
 from redline.quality.report import WeeklyReport, write_weekly_report
 from redline.quality.rules import adjudication_refusal
 from redline.review.types import Changes, Verdict
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.quality.report_dialog import ReportRangeDialog, last_days
 from redline.ui.tasks import Task
 from redline.ui.workspaces import WorkspaceContext
@@ -140,6 +140,12 @@ class QualityPage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.tasks = PageTasks(
+            context.runner,
+            self,
+            title="Quality",
+            on_failure=lambda _exc: self.status_label.setText(""),
+        )
         self.overview: QualityOverview | None = None
         self.shown_patterns: list[Pattern] = []
         self.items: list[Disagreement] = []
@@ -329,36 +335,27 @@ class QualityPage(QWidget):
     def refresh(self) -> None:
         """Recompute agreement and patterns and reload the disagreements (in the background)."""
         self.status_label.setText("Measuring…")
-        self._overview_task = self.context.runner.submit(
+        self._overview_task = self.tasks.run(
             quality_overview,
             self.context.engine,
             self.period(),
             key="quality-overview",
             pass_progress=True,
-            connect=self._connect_overview,
+            on_success=self._on_overview,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self.status_label.setText("Cancelled"),
+            on_finished=self._task_done,
         )
         self._show_busy()
         self.reload_disagreements()
 
-    def _connect_overview(self, task: Task) -> None:
-        task.signals.progress.connect(self._on_progress)
-        task.signals.succeeded.connect(self._on_overview)
-        task.signals.failed.connect(self._on_failed)
-        task.signals.cancelled.connect(lambda: self.status_label.setText("Cancelled"))
-        task.signals.finished.connect(lambda: self._task_done(task))
-
     def reload_disagreements(self) -> None:
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(self._on_disagreements)
-            task.signals.failed.connect(self._on_failed)
-
-        self.context.runner.submit(
-            disagreements, self.context.engine, key="quality-disagreements", connect=connect
+        self.tasks.run(
+            disagreements,
+            self.context.engine,
+            key="quality-disagreements",
+            on_success=self._on_disagreements,
         )
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self.status_label.setText("")
-        ErrorDialog.ask(self, exc, title="Quality")
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
         self.progress_bar.setRange(0, max(total, 0))
@@ -634,11 +631,7 @@ class QualityPage(QWidget):
         )
         self.adjudicate_button.setEnabled(False)
 
-        def connect(task: Task) -> None:
-            task.signals.succeeded.connect(self.context.hub.publish)
-            task.signals.failed.connect(self._on_failed)
-
-        self.context.runner.submit(
+        self.tasks.run(
             adjudicate,
             self.context.engine,
             decision,
@@ -646,7 +639,7 @@ class QualityPage(QWidget):
             role=self.role(),
             device=self.context.settings.device,
             write=True,
-            connect=connect,
+            on_success=self.context.hub.publish,
         )
 
     # ------------------------------------------------------------------ weekly report
@@ -682,14 +675,7 @@ class QualityPage(QWidget):
         assert since is not None  # last_days always has both ends
         self.status_label.setText("Writing the report…")
 
-        def connect(task: Task) -> None:
-            task.signals.progress.connect(self._on_progress)
-            task.signals.succeeded.connect(lambda report: self._on_report(report, path))
-            task.signals.failed.connect(self._on_failed)
-            task.signals.cancelled.connect(lambda: self.status_label.setText("Report cancelled"))
-            task.signals.finished.connect(lambda: self._task_done(task))
-
-        self._report_task = self.context.runner.submit(
+        self._report_task = self.tasks.run(
             write_weekly_report,
             self.context.engine,
             path,
@@ -697,7 +683,10 @@ class QualityPage(QWidget):
             until=period.until,
             key="quality-report",
             pass_progress=True,
-            connect=connect,
+            on_success=lambda report: self._on_report(report, path),
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self.status_label.setText("Report cancelled"),
+            on_finished=self._task_done,
         )
         self._show_busy()
         return self._report_task

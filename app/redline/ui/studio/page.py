@@ -8,7 +8,6 @@ curves exist, dragging the candidate line only looks numbers up (see
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -57,6 +56,7 @@ from redline.policies.service import (
 from redline.policies.studio import DIMENSIONS, StudioView, compute_view
 from redline.prompts.rules import Role, parse_role
 from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.resources import load_tokens
 from redline.ui.studio.figures import CELL_NAMES, Colours, StudioFigures
 from redline.ui.studio.policy_dialog import PolicyDialog
@@ -88,6 +88,11 @@ class StudioPage(QWidget):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        # Every failure also ends the busy display; each task names its dialog's title.
+        self.tasks = PageTasks(
+            context.runner, self, title="Threshold studio",
+            on_failure=lambda _exc: self._set_busy(False),
+        )  # fmt: skip
         self.policies: list[PolicyInfo] = []
         self.data: PolicyData | None = None
         self.view: StudioView | None = None
@@ -283,25 +288,6 @@ class StudioPage(QWidget):
         if busy:
             self.progress.setRange(0, 0)
 
-    def _fail(self, exc: object, title: str) -> None:
-        self._set_busy(False)
-        if isinstance(exc, BaseException):
-            ErrorDialog.ask(self, exc, title=title)
-
-    def _run(
-        self,
-        fn: Callable[..., Any],
-        *args: Any,
-        done: Callable[[Any], None],
-        failure: str,
-        **kwargs: Any,
-    ) -> Task:
-        """Submit `fn` as a Task: `done(result)` on success, an error dialog on failure."""
-        task = self.context.runner.submit(fn, *args, **kwargs)
-        task.signals.succeeded.connect(done)
-        task.signals.failed.connect(lambda exc: self._fail(exc, failure))
-        return task
-
     def reload_policies(self, select: str | None = None) -> None:
         def done(policies: object) -> None:
             assert isinstance(policies, list)
@@ -320,12 +306,12 @@ class StudioPage(QWidget):
                 return
             self._on_policy_changed()
 
-        self._run(
+        self.tasks.run(
             list_policies,
             self.context.engine,
             key="studio-policies",
-            done=done,
-            failure="Cannot read the policies",
+            on_success=done,
+            title="Cannot read the policies",
         )
 
     def show_policy(self, name: str) -> bool:
@@ -358,19 +344,16 @@ class StudioPage(QWidget):
         self._set_busy(True, "reading samples…")
         self.check_drift()
 
-        def connect(task: Task) -> None:
-            task.signals.progress.connect(self._on_progress)
-            task.signals.succeeded.connect(self._on_data)
-            task.signals.failed.connect(lambda e: self._fail(e, "Cannot read the samples"))
-            task.signals.cancelled.connect(lambda: self._set_busy(False, "cancelled"))
-
-        self._loading = self.context.runner.submit(
+        self._loading = self.tasks.run(
             load_policy_data,
             self.context.engine,
             policy,
             key="studio-data",
             pass_progress=True,
-            connect=connect,
+            on_success=self._on_data,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self._set_busy(False, "cancelled"),
+            title="Cannot read the samples",
         )
 
     def check_drift(self) -> None:
@@ -455,13 +438,7 @@ class StudioPage(QWidget):
             return
         self._set_busy(True, "computing curves…")
 
-        def connect(task: Task) -> None:
-            task.signals.progress.connect(self._on_progress)
-            task.signals.succeeded.connect(self._on_view)
-            task.signals.failed.connect(lambda e: self._fail(e, "Cannot compute the curves"))
-            task.signals.cancelled.connect(lambda: self._set_busy(False, "cancelled"))
-
-        self._loading = self.context.runner.submit(
+        self._loading = self.tasks.run(
             compute_view,
             self.data,
             cohort=self.cohort_box.currentData(),
@@ -469,7 +446,10 @@ class StudioPage(QWidget):
             weighted=self.weighted_check.isChecked(),
             key="studio-view",
             pass_progress=True,
-            connect=connect,
+            on_success=self._on_view,
+            on_progress=self._on_progress,
+            on_cancelled=lambda: self._set_busy(False, "cancelled"),
+            title="Cannot compute the curves",
         )
 
     @Slot(object)
@@ -615,7 +595,7 @@ class StudioPage(QWidget):
             self._load_proposals()
             self.proposal_stored.emit(proposal)
 
-        self._run(
+        self.tasks.run(
             create_proposal,
             self.context.engine,
             policy,
@@ -625,8 +605,8 @@ class StudioPage(QWidget):
             evidence=evidence,
             proposer=proposer,
             write=True,
-            done=stored,
-            failure="Cannot store the proposal",
+            on_success=stored,
+            title="Cannot store the proposal",
         )
 
     def _load_proposals(self) -> None:
@@ -647,13 +627,13 @@ class StudioPage(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, p.id)
                 self.proposals_list.addItem(item)
 
-        self._run(
+        self.tasks.run(
             list_proposals,
             self.context.engine,
             policy.id,
             key="studio-proposals",
-            done=show,
-            failure="Cannot read the proposals",
+            on_success=show,
+            title="Cannot read the proposals",
         )
 
     def _decide(self, *, approve: bool) -> None:
@@ -661,7 +641,7 @@ class StudioPage(QWidget):
         if not items:
             return
         item = items[0]
-        self._run(
+        self.tasks.run(
             decide_proposal,
             self.context.engine,
             item.data(Qt.ItemDataRole.UserRole),
@@ -669,8 +649,8 @@ class StudioPage(QWidget):
             decider=self.context.settings.reviewer,
             role=self.role,
             write=True,
-            done=lambda _: self.reload_policies(),
-            failure="Cannot decide",
+            on_success=lambda _: self.reload_policies(),
+            title="Cannot decide",
         )
 
     # ====================================================================== policies
@@ -684,14 +664,14 @@ class StudioPage(QWidget):
         draft = PolicyDialog.ask(self, segment_fields=fields)
         if draft is None:
             return
-        self._run(
+        self.tasks.run(
             create_policy,
             self.context.engine,
             draft,
             created_by=self.context.settings.reviewer,
             write=True,
-            done=lambda p: self.reload_policies(select=p.name),
-            failure="Cannot create the policy",
+            on_success=lambda p: self.reload_policies(select=p.name),
+            title="Cannot create the policy",
         )
 
     # ====================================================================== misc

@@ -48,7 +48,7 @@ from redline.sync.admin import (
 )
 from redline.sync.credentials import keyring_status, store_password, stored_password
 from redline.sync.profiles import Profile, get_profile
-from redline.ui.dialogs.errors import ErrorDialog
+from redline.ui.page_tasks import PageTasks
 from redline.ui.tasks import Task, TaskRunner
 
 __all__ = ["AdminDialog"]
@@ -104,6 +104,10 @@ class AdminDialog(QDialog):
         self.setObjectName("sharedAdminDialog")
         self.settings = settings
         self.runner = runner
+        self.tasks = PageTasks(
+            runner, self, title="Shared database admin",
+            on_failure=lambda _exc: self.message.setText(""),
+        )  # fmt: skip
         self.task: Task | None = None
         self.state: ServerState | None = None
         self._password = ""
@@ -300,12 +304,11 @@ class AdminDialog(QDialog):
     ) -> Task:
         self.error.setText("")
         self.message.setText(f"{what[0].upper()}{what[1:]}…")
-        task = self.runner.submit(fn, *args, key="shared-admin", pass_progress=True, **kwargs)
-        task.signals.progress.connect(self._on_progress)
-        task.signals.succeeded.connect(on_success)
-        task.signals.failed.connect(self._on_failed)
-        task.signals.cancelled.connect(self._on_cancelled)
-        task.signals.finished.connect(self._on_finished)
+        task = self.tasks.run(
+            fn, *args, key="shared-admin", pass_progress=True, on_success=on_success,
+            on_progress=self._on_progress, on_cancelled=self._on_cancelled,
+            on_finished=lambda _task: self._on_finished(), **kwargs,
+        )  # fmt: skip
         self.task = task
         self._show_busy(True)
         self._enable()
@@ -322,11 +325,6 @@ class AdminDialog(QDialog):
     @Slot()
     def _on_cancelled(self) -> None:
         self.message.setText("Cancelled: nothing was changed.")
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self.message.setText("")
-        ErrorDialog.ask(self, exc, title="Shared database admin")
 
     @Slot()
     def _on_finished(self) -> None:
