@@ -20,12 +20,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    fmt_count,
+    open_store,
+    print_table,
+    reviewer_name,
+)
 from redline.errors import RedlineError
 
-Handler = Any
 
-
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handler]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     p = commands.add_parser(
         "threshold",
         aliases=["thresholds"],
@@ -110,15 +119,6 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         describe_change,
         proposal_evidence,
         segment_curves,
-    )
-    from redline.cli import (
-        EXIT_CANCELLED,
-        TerminalProgress,
-        cancel_on_interrupt,
-        fmt_count,
-        open_store,
-        print_table,
-        reviewer_name,
     )
     from redline.drift.service import policy_drift
     from redline.policies.samples import load_policy_data, segment_dimension
@@ -343,7 +343,6 @@ def cmd_threshold(args: argparse.Namespace) -> int:
 
 
 def cmd_policies(args: argparse.Namespace) -> int:
-    from redline.cli import open_store, print_table, reviewer_name
     from redline.policies.service import export_policies, import_policies, list_policies
 
     engine = open_store(args, create=args.import_file is not None)
