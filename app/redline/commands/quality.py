@@ -166,10 +166,6 @@ def _with_progress(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         progress.clear()
 
 
-def _f(value: float, digits: int = 2) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
-
-
 def _json_float(value: float) -> float | None:
     return None if math.isnan(value) else value
 
@@ -186,6 +182,7 @@ def _cancelled() -> int:
 
 def cmd_agreement(args: argparse.Namespace) -> int:
     from redline.progress import Cancelled
+    from redline.quality.agreement_tables import categories_table, coefficient, pairs_table
     from redline.quality.overview import quality_overview
 
     period = _period(args)
@@ -246,35 +243,13 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         print("no sample was reviewed twice: nothing to compare (see `redline overlap`)")
         return EXIT_OK
     print(f"all agree    {a.percent.percent()}")
-    print(f"Fleiss       {_f(a.fleiss)}")
-    print(f"alpha        {_f(a.alpha)} verdicts (nominal), {_f(a.alpha_rating)} ratings (ordinal)")
+    alpha, alpha_rating = coefficient(a.alpha), coefficient(a.alpha_rating)
+    print(f"Fleiss       {coefficient(a.fleiss)}")
+    print(f"alpha        {alpha} verdicts (nominal), {alpha_rating} ratings (ordinal)")
     print(f"score AUC    {a.score_auc.text()}  (production score vs final verdict)")
-    print()
-    print_table(
-        ("reviewers", "samples", "agreement", "Cohen's kappa"),
-        [
-            (f"{p.reviewer_a} / {p.reviewer_b}", f"{p.n:,}", p.percent.percent(), p.kappa.text())
-            for p in a.pairs
-        ],
-        numeric=(1,),
-    )
-    print()
-    print_table(
-        ("category", "samples", "named", "agreement", "kappa", "alpha", "positive"),
-        [
-            (
-                f"{c.kind}: {c.category}" if c.kind == "verdict" else c.category,
-                f"{c.n:,}",
-                f"{c.named:,}",
-                c.percent.percent(),
-                _f(c.kappa),
-                _f(c.alpha),
-                _f(c.positive),
-            )
-            for c in a.categories
-        ],
-        numeric=(1, 2, 4, 5, 6),
-    )
+    for table in (pairs_table(a), categories_table(a)):
+        print()
+        print_table(table.header, table.rows, numeric=table.numeric)
     return EXIT_OK
 
 
