@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from redline import __version__, cli
+from redline import __version__
 from redline.cli import main
+from redline.commands.common import TerminalProgress
 from redline.settings import default_store_path
 
 
@@ -231,16 +232,16 @@ def test_ctrl_c_cancels_an_import_and_the_next_run_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _jsonl(tmp_path / "big.jsonl", _records(12_000))
-    real_update = cli.TerminalProgress.update
+    real_update = TerminalProgress.update
 
     def interrupt_after_first_chunk(
-        self: cli.TerminalProgress, done: int, total: int, text: str = ""
+        self: TerminalProgress, done: int, total: int, text: str = ""
     ) -> None:
         real_update(self, done, total, text)
         if text.startswith("importing") and not self.cancelled():
             signal.raise_signal(signal.SIGINT)  # what Ctrl+C in the terminal does
 
-    monkeypatch.setattr(cli.TerminalProgress, "update", interrupt_after_first_chunk)
+    monkeypatch.setattr(TerminalProgress, "update", interrupt_after_first_chunk)
     # What the shell gave us (SIG_IGN when the suite runs as a background job) comes back.
     handler_before = signal.getsignal(signal.SIGINT)
     code = main(["import", str(path)])
@@ -251,7 +252,7 @@ def test_ctrl_c_cancels_an_import_and_the_next_run_resumes(
     assert "run the same command again to resume" in err
     assert signal.getsignal(signal.SIGINT) is handler_before
 
-    monkeypatch.setattr(cli.TerminalProgress, "update", real_update)
+    monkeypatch.setattr(TerminalProgress, "update", real_update)
     assert main(["import", str(path)]) == 0
     out = capsys.readouterr().out
     assert "resumed and completed" in out
@@ -298,8 +299,8 @@ def test_progress_line_only_on_a_terminal() -> None:
             return True
 
     quiet, tty = io.StringIO(), Tty()
-    cli.TerminalProgress(quiet).update(5, 10, "importing: line 5")
-    progress = cli.TerminalProgress(tty)
+    TerminalProgress(quiet).update(5, 10, "importing: line 5")
+    progress = TerminalProgress(tty)
     progress.update(10, 10, "importing: line 10")
     progress.clear()
 
@@ -346,14 +347,14 @@ def test_installed_command_demo_then_stats(isolated_dirs: Path) -> None:
 def test_ctrl_c_before_the_first_chunk(
     logs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real_update = cli.TerminalProgress.update
+    real_update = TerminalProgress.update
 
-    def interrupt(self: cli.TerminalProgress, done: int, total: int, text: str = "") -> None:
+    def interrupt(self: TerminalProgress, done: int, total: int, text: str = "") -> None:
         real_update(self, done, total, text)
         if not self.cancelled():
             signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(cli.TerminalProgress, "update", interrupt)
+    monkeypatch.setattr(TerminalProgress, "update", interrupt)
 
     assert main(["demo", "--count", "50"]) == 130
     err = capsys.readouterr().err

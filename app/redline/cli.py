@@ -8,121 +8,40 @@ with Ctrl+C.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
-import signal
 import sys
-import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
-from typing_extensions import override
-
 from redline import __version__, clock
+from redline.commands import drift, export, prompts, quality, shared, sync, threshold
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    Handler,
+    Registrar,
+    TerminalProgress,
+    cancel_on_interrupt,
+    fmt_count,
+    open_store,
+    print_table,
+    reviewer_name,
+    store_path,
+)
 from redline.errors import RedlineError
 from redline.ingest.types import SAMPLING_HELP, ImportReport, SamplingRule
 from redline.logs import setup_logging
-from redline.progress import Cancelled, CancelToken
-from redline.settings import default_store_path
+from redline.progress import Cancelled
 
 log = logging.getLogger("redline.cli")
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_ERROR = 2
-EXIT_CANCELLED = 130
 PROBLEMS_SHOWN = 10
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class TerminalProgress(CancelToken):
-    """Progress as one updating line on a terminal (nothing when not a terminal).
-
-    Cancelling (Ctrl+C, see `cancel_on_interrupt`) sets the token; the service stops at
-    its next check and raises Cancelled.
-    """
-
-    def __init__(self, stream: TextIO, *, enabled: bool | None = None) -> None:
-        super().__init__()
-        self.stream = stream
-        self.enabled = _isatty(stream) if enabled is None else enabled
-        self._last_draw = 0.0
-        self._width = 0
-
-    @override
-    def update(self, done: int, total: int, text: str = "") -> None:
-        super().update(done, total, text)
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        # Redraw at most 10 times a second: a terminal is slower than an import.
-        if now - self._last_draw < 0.1 and not (total and done >= total):
-            return
-        self._last_draw = now
-        percent = f"{100 * done // total:3d}% " if total else ""
-        line = f"{percent}{text}".rstrip()
-        columns = _terminal_columns(self.stream)
-        line = line[: columns - 1]
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
-        self._width = len(line)
-
-    def clear(self) -> None:
-        """Erase the progress line (before printing results)."""
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _terminal_columns(stream: TextIO) -> int:
-    try:
-        return os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-@contextmanager
-def cancel_on_interrupt(progress: TerminalProgress) -> Iterator[None]:
-    """While inside: the first Ctrl+C asks the service to stop cleanly, the second
-    stops at once (KeyboardInterrupt; the open transaction rolls back)."""
-
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if progress.cancelled():
-            raise KeyboardInterrupt
-        progress.cancel()
-        progress.clear()
-        print(
-            "redline: cancelling after the current chunk (Ctrl+C again to stop at once)",
-            file=progress.stream,
-            flush=True,
-        )
-
-    try:
-        previous = signal.signal(signal.SIGINT, on_interrupt)
-    except ValueError:  # not the main thread: leave Ctrl+C alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------- parser
@@ -216,11 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-if-empty", action="store_true", help="create the demo when the store is empty"
     )
 
-    for module_name in COMMAND_MODULES:
-        module = importlib.import_module(module_name)
-        for name, handler in module.register(commands, common).items():
+    for register in COMMAND_MODULES:
+        for name, handler in register(commands, common).items():
             if COMMANDS.get(name, handler) is not handler:
-                raise RuntimeError(f"{module_name} registers `{name}`, which exists already")
+                raise RuntimeError(
+                    f"{register.__module__} registers `{name}`, which exists already"
+                )
             COMMANDS[name] = handler
     return parser
 
@@ -228,40 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- helpers
 
 
-def _n(value: int) -> str:
-    return f"{value:,}"
-
-
-def _store_path(args: argparse.Namespace) -> Path:
-    store: Path | None = getattr(args, "store", None)
-    return store if store is not None else default_store_path()
-
-
-def _open_store(args: argparse.Namespace, *, create: bool) -> Any:
-    """The store's engine. Commands that only read refuse to create a store."""
-    from redline.store.local import open_local_store
-
-    path = _store_path(args)
-    if not create and not path.exists():
-        raise RedlineError(
-            "there is no store here yet",
-            where=str(path),
-            hint="import a file (`redline import FILE`) or try `redline demo`",
-        )
-    return open_local_store(path)
-
-
-def _reviewer_name() -> str:
-    from redline.settings import load_settings
-
-    return load_settings().reviewer
-
-
 def _print_problems(problems: Sequence[Any], total: int, batch: str, out: TextIO) -> None:
     if not problems:
         return
     shown = problems[:PROBLEMS_SHOWN]
-    more = f" (first {len(shown)} of {_n(total)})" if total > len(shown) else ""
+    more = f" (first {len(shown)} of {fmt_count(total)})" if total > len(shown) else ""
     print(f"problems{more}:", file=out)
     for problem in shown:
         excerpt = problem.excerpt.replace("\n", " ")
@@ -286,35 +177,19 @@ def _print_import_report(report: ImportReport, out: TextIO) -> None:
         ("bad", report.bad),
         ("not sampled", report.not_sampled),
     ]
-    width = max(len(_n(v)) for _, v in rows)
+    width = max(len(fmt_count(v)) for _, v in rows)
     for label, value in rows:
-        print(f"  {label:<12}{_n(value):>{width}}", file=out)
+        print(f"  {label:<12}{fmt_count(value):>{width}}", file=out)
     print(f"  batch       {batch}  (source {report.source}, {report.format})", file=out)
     _print_problems(report.problems, report.bad, batch, out)
 
 
-def _cancelled_message(engine: Any, source: str, since: datetime) -> str:
-    """What was kept: the rows of the source's batch this command cancelled, if any."""
-    from sqlalchemy import select
-
-    from redline.store.models import Batch, BatchStatus
-    from redline.store.session import session_scope
-
-    with session_scope(engine) as session:
-        kept = session.scalar(
-            select(Batch.rows_imported)
-            .where(
-                Batch.source == source,
-                Batch.status == BatchStatus.CANCELLED.value,
-                Batch.finished_at >= since,
-            )
-            .order_by(Batch.finished_at.desc())
-            .limit(1)
-        )
+def _cancelled_message(kept: int | None) -> str:
+    """What was kept: `kept` rows of the batch this command cancelled (None: no batch)."""
     if kept is None:
         return "cancelled before any record was imported; run the same command again to start"
     return (
-        f"cancelled: {_n(kept)} records imported so far are kept; "
+        f"cancelled: {fmt_count(kept)} records imported so far are kept; "
         "run the same command again to resume"
     )
 
@@ -324,7 +199,7 @@ def _cancelled_message(engine: Any, source: str, since: datetime) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from redline.ingest.mapping import parse_overrides
-    from redline.ingest.service import default_source, import_file
+    from redline.ingest.service import default_source, import_file, rows_kept_after_cancel
 
     path: Path = args.file
     if not path.exists():
@@ -336,8 +211,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.explain:
         from redline.ingest.explain import explain_command
 
-        return explain_command(path, _store_path(args), args.source, mapping, args.with_files)
-    engine = _open_store(args, create=True)
+        return explain_command(path, store_path(args), args.source, mapping, args.with_files)
+    engine = open_store(args, create=True)
     progress = TerminalProgress(sys.stderr)
     source = args.source or default_source(path)
     started = clock.now()
@@ -349,13 +224,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                 source=source,
                 mapping=mapping or None,
                 sampling=rule,
-                imported_by=_reviewer_name(),
+                imported_by=reviewer_name(),
                 progress=progress,
                 companions=args.with_files,
             )
     except Cancelled:
         progress.clear()
-        print(_cancelled_message(engine, source, started), file=sys.stderr)
+        print(_cancelled_message(rows_kept_after_cancel(engine, source, started)), file=sys.stderr)
         return EXIT_CANCELLED
     finally:
         progress.clear()
@@ -367,7 +242,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_batches(args: argparse.Namespace) -> int:
     from redline.store.queries import list_batches
 
-    engine = _open_store(args, create=False)
+    engine = open_store(args, create=False)
     try:
         batches = list_batches(engine)
     finally:
@@ -393,34 +268,36 @@ def cmd_batches(args: argparse.Namespace) -> int:
             b.started_at.strftime("%Y-%m-%d %H:%M"),
             b.status,
             b.source,
-            _n(b.records_read),
-            _n(b.imported),
-            _n(b.duplicates),
-            _n(b.bad),
-            _n(b.not_sampled),
+            fmt_count(b.records_read),
+            fmt_count(b.imported),
+            fmt_count(b.duplicates),
+            fmt_count(b.bad),
+            fmt_count(b.not_sampled),
             Path(b.file_name).name,
         )
         for b in batches
     ]
-    _print_table(header, rows, numeric=range(4, 9))
+    print_table(header, rows, numeric=range(4, 9))
     return EXIT_OK
 
 
 def cmd_problems(args: argparse.Namespace) -> int:
     from redline.store.queries import batch_problems, write_problems_csv
 
-    engine = _open_store(args, create=False)
+    engine = open_store(args, create=False)
     try:
         batch, problems = batch_problems(engine, args.batch)
         if args.csv is not None:
             out: Path | TextIO = sys.stdout if str(args.csv) == "-" else args.csv
             written = write_problems_csv(problems, out)
             if out is not sys.stdout:
-                print(f"{_n(written)} problems of batch {batch.short_id} written to {args.csv}")
+                print(
+                    f"{fmt_count(written)} problems of batch {batch.short_id} written to {args.csv}"
+                )
             return EXIT_OK
         print(
             f"batch {batch.short_id}: {Path(batch.file_name).name} ({batch.source}), "
-            f"{_n(batch.bad)} bad of {_n(batch.records_read)} records"
+            f"{fmt_count(batch.bad)} bad of {fmt_count(batch.records_read)} records"
         )
         shown = 0
         for problem in problems:
@@ -440,7 +317,7 @@ def cmd_problems(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from redline.store.queries import CountRow, store_stats
 
-    engine = _open_store(args, create=False)
+    engine = open_store(args, create=False)
     try:
         stats = store_stats(engine)
     finally:
@@ -448,19 +325,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"store       {_store_path(args)}")
+    print(f"store       {store_path(args)}")
     batches = "batch" if stats.batches == 1 else "batches"
-    print(f"samples     {_n(stats.samples)} in {_n(stats.batches)} {batches}")
+    print(f"samples     {fmt_count(stats.samples)} in {fmt_count(stats.batches)} {batches}")
     share = f" ({100 * stats.reviewed / stats.samples:.1f}%)" if stats.samples else ""
-    print(f"reviewed    {_n(stats.reviewed)}{share}")
-    print(f"unreviewed  {_n(stats.unreviewed)}")
+    print(f"reviewed    {fmt_count(stats.reviewed)}{share}")
+    print(f"unreviewed  {fmt_count(stats.unreviewed)}")
 
     def section(title: str, breakdown: Sequence[CountRow]) -> None:
         if not breakdown:
             return
         print()
-        rows = [(r.label, _n(r.total), _n(r.reviewed), _n(r.unreviewed)) for r in breakdown]
-        _print_table((title, "samples", "reviewed", "unreviewed"), rows, numeric=range(1, 4))
+        rows = [
+            (r.label, fmt_count(r.total), fmt_count(r.reviewed), fmt_count(r.unreviewed))
+            for r in breakdown
+        ]
+        print_table((title, "samples", "reviewed", "unreviewed"), rows, numeric=range(1, 4))
 
     section("prompt", stats.by_prompt)
     section("model", stats.by_model)
@@ -471,11 +351,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from redline.demo import DEMO_SOURCE, create_demo
+    from redline.ingest.service import rows_kept_after_cancel
 
     if args.count <= 0:
         raise RedlineError(f"--count must be a positive number (got {args.count})")
-    path = _store_path(args)
-    engine = _open_store(args, create=True)
+    path = store_path(args)
+    engine = open_store(args, create=True)
     progress = TerminalProgress(sys.stderr)
     started = clock.now()
     try:
@@ -489,7 +370,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
     except Cancelled:
         progress.clear()
-        print(_cancelled_message(engine, DEMO_SOURCE, started), file=sys.stderr)
+        kept = rows_kept_after_cancel(engine, DEMO_SOURCE, started)
+        print(_cancelled_message(kept), file=sys.stderr)
         return EXIT_CANCELLED
     finally:
         progress.clear()
@@ -498,10 +380,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"the demo is already in {path}: nothing was added")
     else:
         print(f"demo added to {path}")
-    new, bad = _n(summary.imported), _n(summary.bad_rows)
-    print(f"  samples     {_n(summary.samples)} ({new} new, {bad} malformed lines in the file)")
-    print(f"  reviews     {_n(summary.reviews)} by ana and ben ({_n(summary.reviews_added)} new)")
-    print(f"  catalog     {_n(summary.catalog_added)} prompt versions, experiments, policies added")
+    samples, new, bad = (
+        fmt_count(n) for n in (summary.samples, summary.imported, summary.bad_rows)
+    )
+    reviews, reviews_added = fmt_count(summary.reviews), fmt_count(summary.reviews_added)
+    print(f"  samples     {samples} ({new} new, {bad} malformed lines in the file)")
+    print(f"  reviews     {reviews} by ana and ben ({reviews_added} new)")
+    catalog = fmt_count(summary.catalog_added)
+    print(f"  catalog     {catalog} prompt versions, experiments, policies added")
     print(f"  file        {summary.file}")
     print("next: redline stats, or redline gui")
     return EXIT_OK
@@ -517,28 +403,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
             hint="check that PySide6 and the system's OpenGL/X11 libraries are installed",
         ) from exc
 
-    code: int = run_app(_store_path(args), demo_if_empty=args.demo_if_empty)
+    code: int = run_app(store_path(args), demo_if_empty=args.demo_if_empty)
     return code
 
-
-def _print_table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()
-) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-
-    def fmt(row: Sequence[str]) -> str:
-        cells = [
-            str(cell).rjust(widths[i]) if i in numeric else str(cell).ljust(widths[i])
-            for i, cell in enumerate(row)
-        ]
-        return "  ".join(cells).rstrip()
-
-    print(fmt(header))
-    for row in rows:
-        print(fmt(row))
-
-
-Handler = Callable[[argparse.Namespace], int]
 
 COMMANDS: dict[str, Handler] = {
     "import": cmd_import,
@@ -550,27 +417,18 @@ COMMANDS: dict[str, Handler] = {
 }
 
 # Each feature's commands live in their own module under `redline.commands`, with
-# `register(commands, common) -> {name: handler}`: `commands` is the subparsers object,
-# `common` the parent parser with the global options (pass it as `parents=[common]`).
-# Helpers for them (TerminalProgress, cancel_on_interrupt, open_store, print_table,
-# reviewer_name, fmt_count) are the public names of this module.
-COMMAND_MODULES: tuple[str, ...] = (
-    "redline.commands.export",
-    "redline.commands.prompts",
-    "redline.commands.threshold",
-    "redline.commands.drift",
-    "redline.commands.quality",
-    "redline.commands.shared",
-    "redline.commands.sync",
+# `register(commands, common) -> {name: handler}` (`redline.commands.common.Registrar`);
+# the helpers they share are in `redline.commands.common`. Registered in this order
+# (the order `redline --help` lists them in).
+COMMAND_MODULES: tuple[Registrar, ...] = (
+    export.register,
+    prompts.register,
+    threshold.register,
+    drift.register,
+    quality.register,
+    shared.register,
+    sync.register,
 )
-
-
-# Public names for the command modules (see COMMAND_MODULES).
-fmt_count = _n
-store_path = _store_path
-open_store = _open_store
-reviewer_name = _reviewer_name
-print_table = _print_table
 
 
 # --------------------------------------------------------------------------- main

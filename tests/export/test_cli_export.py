@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from tests.export.helpers import add_batch, add_review, add_sample, corrected_samples
 
-from redline.cli import EXIT_ERROR, EXIT_OK, main
+from redline.cli import main
+from redline.commands.common import EXIT_ERROR, EXIT_OK
 from redline.settings import Settings, save_settings
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import event, select, text
 from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
 
 from redline import cli
+from redline.commands.common import EXIT_OK
 from redline.policies.service import (
     PolicyDraft,
     create_policy,
@@ -206,7 +207,7 @@ def test_the_command_line_says_what_the_server_refused(
 
     def sync() -> tuple[str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(cleo.password + "\n"))
-        assert cli.main(["sync", "--password-stdin", *store]) == cli.EXIT_OK
+        assert cli.main(["sync", "--password-stdin", *store]) == EXIT_OK
         out = capsys.readouterr()
         assert cleo.password not in out.out + out.err
         return out.out, out.err
@@ -220,7 +221,7 @@ def test_the_command_line_says_what_the_server_refused(
     out, err = sync()
     assert "pushed 0" in out
     assert "1 change the shared database refused is kept here" in err
-    assert cli.main(["sync", "status", *store]) == cli.EXIT_OK
+    assert cli.main(["sync", "status", *store]) == EXIT_OK
     out = capsys.readouterr().out
     assert "pending: 0" in out
     assert f"refused: 1\n  {REFUSED_ADJUDICATION}\n" in out

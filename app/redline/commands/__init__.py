@@ -1,1 +1,2 @@
-"""Command-line commands of each feature (registered by `redline.cli.COMMAND_MODULES`)."""
+"""Command-line commands of each feature (registered by `redline.cli.COMMAND_MODULES`; their
+shared helpers are in `redline.commands.common`)."""

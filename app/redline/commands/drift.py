@@ -8,12 +8,22 @@ import math
 import sys
 from typing import Any
 
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_OK,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    open_store,
+    print_table,
+)
 from redline.errors import RedlineError
 
 HELP = "how production drifted since a date, against a reference window"
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     from redline.drift.service import DEFAULT_SINCE_DAYS, REFERENCE_HELP, SINCE_HELP
 
     p = commands.add_parser(
@@ -72,14 +82,6 @@ def _levels(overrides: list[str]) -> Any:
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from redline.cli import (
-        EXIT_CANCELLED,
-        EXIT_OK,
-        TerminalProgress,
-        cancel_on_interrupt,
-        open_store,
-        print_table,
-    )
     from redline.drift.service import ReferenceSpec, compute_drift, parse_since
     from redline.drift.suggest import suggest_sampling
     from redline.progress import Cancelled

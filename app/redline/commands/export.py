@@ -10,6 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from redline import clock
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_OK,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    fmt_count,
+    open_store,
+)
 from redline.errors import RedlineError
 from redline.export.types import (
     DEFAULT_MIN_CORRECTION_CHARS,
@@ -41,7 +51,7 @@ def _ratio(text: str) -> float:
     return value
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     formats = "; ".join(f"{name}: {FORMAT_TITLES[name]}" for name in EXPORT_FORMATS)
     p = commands.add_parser(
         "export",
@@ -137,7 +147,6 @@ def _options(args: argparse.Namespace, patterns: dict[str, str]) -> ExportOption
 
 
 def print_result(result: ExportResult, *, dry: bool) -> None:
-    from redline.cli import fmt_count
 
     verb = "would write" if dry else "wrote"
     split = (
@@ -164,13 +173,6 @@ def print_result(result: ExportResult, *, dry: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from redline.cli import (
-        EXIT_CANCELLED,
-        EXIT_OK,
-        TerminalProgress,
-        cancel_on_interrupt,
-        open_store,
-    )
     from redline.export.service import (
         configured_profile,
         dry_run,
@@ -213,7 +215,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _print_preview(preview: Any) -> None:
-    from redline.cli import fmt_count
 
     counts = ", ".join(f"{k} {fmt_count(v)}" for k, v in preview.counts.items()) or "nothing"
     print(f"redaction preview over {fmt_count(preview.scanned)} samples: {counts}")

@@ -10,19 +10,27 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redline.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    open_store,
+    print_table,
+    reviewer_name,
+)
 from redline.errors import RedlineError
-
-Handler = Callable[[argparse.Namespace], int]
 
 ACTIONS = ("submit", "approve", "reject", "deploy", "retire")
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handler]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     p = commands.add_parser(
         "prompts",
         parents=[common],
@@ -167,7 +175,6 @@ def _date(value: str | None, option: str) -> datetime | None:
 
 
 def _identity() -> tuple[str, Any]:
-    from redline.cli import reviewer_name
     from redline.prompts.rules import parse_role
     from redline.settings import load_settings
 
@@ -199,7 +206,6 @@ def _when(value: datetime | None) -> str:
 
 
 def cmd_prompts(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_ERROR, EXIT_OK, open_store
 
     engine = open_store(args, create=args.prompts_command == "new")
     try:
@@ -220,7 +226,6 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 
 def _list(engine: Any, args: argparse.Namespace) -> bool:
-    from redline.cli import print_table
     from redline.prompts.catalog import list_prompts
 
     prompts = list_prompts(engine)
@@ -236,7 +241,6 @@ def _list(engine: Any, args: argparse.Namespace) -> bool:
 
 
 def _show(engine: Any, args: argparse.Namespace) -> bool:
-    from redline.cli import print_table
     from redline.prompts.catalog import find_version, list_versions
     from redline.prompts.evidence import version_quality_of
 
@@ -400,7 +404,6 @@ def _rollback(engine: Any, args: argparse.Namespace) -> bool:
 
 
 def _audit(engine: Any, args: argparse.Namespace) -> bool:
-    from redline.cli import print_table
     from redline.prompts.audit import audit_events, verify_chain
     from redline.prompts.catalog import list_prompts, list_versions
 
@@ -447,7 +450,6 @@ def _audit(engine: Any, args: argparse.Namespace) -> bool:
 
 
 def _regression(engine: Any, args: argparse.Namespace) -> bool:
-    from redline.cli import TerminalProgress, cancel_on_interrupt, reviewer_name
     from redline.commands.export import print_result
     from redline.export.pairwise import export_preference_pairs
     from redline.export.service import configured_profile
@@ -596,7 +598,6 @@ def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     from redline.analytics.experiments import assign_arm
-    from redline.cli import EXIT_OK, open_store, print_table
     from redline.prompts.evidence import experiment_result, find_experiment, list_experiments
 
     create_options = ("prompt", "control", "treatment", "control_variant", "treatment_variant")
@@ -677,7 +678,6 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def _create_experiment(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, open_store, reviewer_name
     from redline.prompts.experiments import DEFAULT_MIN_SAMPLES, ExperimentSpec, create_experiment
 
     missing = [

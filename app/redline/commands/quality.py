@@ -13,12 +13,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_OK,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    open_store,
+    print_table,
+    reviewer_name,
+)
 from redline.errors import RedlineError
 
 SINCE_TEXT = "a date (2026-11-01), a date and time, or a span back from now (7d, 2w)"
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Any]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     def add_range(p: argparse.ArgumentParser, *, since_default: str | None = None) -> None:
         default = f" (default {since_default})" if since_default else " (default: all)"
         p.add_argument(
@@ -136,7 +147,6 @@ def _period(args: argparse.Namespace) -> Any:
 
 @contextmanager
 def _store(args: argparse.Namespace) -> Iterator[Any]:
-    from redline.cli import open_store
 
     engine = open_store(args, create=False)
     try:
@@ -147,7 +157,6 @@ def _store(args: argparse.Namespace) -> Iterator[Any]:
 
 def _with_progress(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a service with a progress line on stderr; Ctrl+C cancels it."""
-    from redline.cli import TerminalProgress, cancel_on_interrupt
 
     progress = TerminalProgress(sys.stderr)
     try:
@@ -155,10 +164,6 @@ def _with_progress(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             return fn(*args, progress=progress, **kwargs)
     finally:
         progress.clear()
-
-
-def _f(value: float, digits: int = 2) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _json_float(value: float) -> float | None:
@@ -170,15 +175,14 @@ def _rate_json(r: Any) -> dict[str, Any]:
 
 
 def _cancelled() -> int:
-    from redline.cli import EXIT_CANCELLED
 
     print("redline: cancelled", file=sys.stderr)
     return EXIT_CANCELLED
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, print_table
     from redline.progress import Cancelled
+    from redline.quality.agreement_tables import categories_table, coefficient, pairs_table
     from redline.quality.overview import quality_overview
 
     period = _period(args)
@@ -239,40 +243,17 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         print("no sample was reviewed twice: nothing to compare (see `redline overlap`)")
         return EXIT_OK
     print(f"all agree    {a.percent.percent()}")
-    print(f"Fleiss       {_f(a.fleiss)}")
-    print(f"alpha        {_f(a.alpha)} verdicts (nominal), {_f(a.alpha_rating)} ratings (ordinal)")
+    alpha, alpha_rating = coefficient(a.alpha), coefficient(a.alpha_rating)
+    print(f"Fleiss       {coefficient(a.fleiss)}")
+    print(f"alpha        {alpha} verdicts (nominal), {alpha_rating} ratings (ordinal)")
     print(f"score AUC    {a.score_auc.text()}  (production score vs final verdict)")
-    print()
-    print_table(
-        ("reviewers", "samples", "agreement", "Cohen's kappa"),
-        [
-            (f"{p.reviewer_a} / {p.reviewer_b}", f"{p.n:,}", p.percent.percent(), p.kappa.text())
-            for p in a.pairs
-        ],
-        numeric=(1,),
-    )
-    print()
-    print_table(
-        ("category", "samples", "named", "agreement", "kappa", "alpha", "positive"),
-        [
-            (
-                f"{c.kind}: {c.category}" if c.kind == "verdict" else c.category,
-                f"{c.n:,}",
-                f"{c.named:,}",
-                c.percent.percent(),
-                _f(c.kappa),
-                _f(c.alpha),
-                _f(c.positive),
-            )
-            for c in a.categories
-        ],
-        numeric=(1, 2, 4, 5, 6),
-    )
+    for table in (pairs_table(a), categories_table(a)):
+        print()
+        print_table(table.header, table.rows, numeric=table.numeric)
     return EXIT_OK
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, print_table
     from redline.progress import Cancelled
     from redline.quality.overview import quality_overview
 
@@ -368,7 +349,6 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 
 
 def cmd_disagreements(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, print_table
     from redline.quality.disagreements import disagreements
 
     period = _period(args)
@@ -422,7 +402,6 @@ def _disputed_sample(engine: Any, text: str) -> Any:
 
 
 def cmd_adjudicate(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, reviewer_name
     from redline.prompts.rules import parse_role
     from redline.quality.disagreements import Adjudication, adjudicate, disagreement
     from redline.quality.rules import authorize_adjudication
@@ -450,7 +429,6 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
 
 
 def cmd_overlap(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK, print_table
     from redline.quality.overlap import overlap_status, set_overlap
 
     if (args.batch is None) != (args.k is None):
@@ -487,7 +465,6 @@ def cmd_overlap(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from redline.cli import EXIT_OK
     from redline.progress import Cancelled
     from redline.quality.report import write_weekly_report
 

@@ -12,17 +12,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 
+from redline.commands.common import EXIT_ERROR, EXIT_OK, Handler, Subparsers, fmt_count
 from redline.errors import RedlineError
 
-Handler = Callable[[argparse.Namespace], int]
 
-
-def register(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> dict[str, Handler]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     p = commands.add_parser(
         "shared",
         parents=[common],
@@ -46,7 +41,6 @@ def register(
 def cmd_shared(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from redline import cli
     from redline.commands.sync import ask_password
     from redline.settings import load_settings
     from redline.sync.connect import connection_error, shared_engine
@@ -79,12 +73,12 @@ def cmd_shared(args: argparse.Namespace) -> int:
         else:
             with engine.connect() as conn:
                 check = verify_audit(conn)
-            print(f"{cli.fmt_count(check.events)} audit events checked")
+            print(f"{fmt_count(check.events)} audit events checked")
             for problem in check.problems:
                 print(f"TAMPERED: {problem}")
-            return cli.EXIT_OK if check.intact else cli.EXIT_ERROR
+            return EXIT_OK if check.intact else EXIT_ERROR
     except DBAPIError as exc:
         raise connection_error(exc, profile, password) from None
     finally:
         engine.dispose()
-    return cli.EXIT_OK
+    return EXIT_OK

@@ -12,17 +12,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 
+from redline.commands.common import (
+    EXIT_OK,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    fmt_count,
+    open_store,
+    print_table,
+)
 from redline.errors import RedlineError
 
-Handler = Callable[[argparse.Namespace], int]
 
-
-def register(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> dict[str, Handler]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     p = commands.add_parser(
         "sync",
         parents=[common],
@@ -93,7 +97,6 @@ def ask_password(profile: object, *, from_stdin: bool) -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from redline import cli
     from redline.settings import load_settings
     from redline.sync.connect import check_shared, shared_engine
     from redline.sync.credentials import forget_password, store_password
@@ -105,23 +108,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.action == "logout":
         forget_password(profile)
         print(f"forgot the stored password of {profile.where}")
-        return cli.EXIT_OK
-    store = cli.open_store(args, create=True)
+        return EXIT_OK
+    store = open_store(args, create=True)
     try:
         if args.action == "status":
             status = sync_status(store, profile, include_demo=args.include_demo)
             last = status.last_sync.strftime("%Y-%m-%d %H:%M UTC") if status.last_sync else "never"
             print(f"profile: {profile.name} ({profile.where})")
             print(f"last sync: {last}")
-            print(f"pending: {cli.fmt_count(status.pending_total)}")
+            print(f"pending: {fmt_count(status.pending_total)}")
             for table, n in sorted(status.pending.items()):
-                print(f"  {table.replace('_', ' ')}: {cli.fmt_count(n)}")
+                print(f"  {table.replace('_', ' ')}: {fmt_count(n)}")
             if status.refused:
                 # Kept here, not sent again until changed (redline.sync.refusals).
-                print(f"refused: {cli.fmt_count(len(status.refused))}")
+                print(f"refused: {fmt_count(len(status.refused))}")
                 for line in status.refused:
                     print(f"  {line}")
-            return cli.EXIT_OK
+            return EXIT_OK
         password = ask_password(profile, from_stdin=args.password_stdin)
         shared = shared_engine(profile, password)
         try:
@@ -132,10 +135,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     f"logged in as {info.user}{' (lead)' if info.is_lead else ''}; "
                     f"password kept {where}"
                 )
-                return cli.EXIT_OK
-            progress = cli.TerminalProgress(sys.stderr)
+                return EXIT_OK
+            progress = TerminalProgress(sys.stderr)
             ctx = SyncContext(profile, settings.device or "cli", include_demo=args.include_demo)
-            with cli.cancel_on_interrupt(progress):
+            with cancel_on_interrupt(progress):
                 report = sync(
                     store,
                     shared,
@@ -153,7 +156,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(
-        f"pushed {cli.fmt_count(report.total_pushed)}, pulled {cli.fmt_count(report.total_pulled)}"
+        f"pushed {fmt_count(report.total_pushed)}, pulled {fmt_count(report.total_pulled)}"
         + (f", {report.conflicts} conflicts kept in history" if report.conflicts else "")
     )
     for line in report.renamed:
@@ -162,16 +165,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"refused: {line}", file=sys.stderr)
     if kept:
         print(
-            f"{cli.fmt_count(kept)} {'change' if kept == 1 else 'changes'} the shared database "
+            f"{fmt_count(kept)} {'change' if kept == 1 else 'changes'} the shared database "
             f"refused {'is' if kept == 1 else 'are'} kept here, not sent again until changed "
             "(`redline sync status` lists them)",
             file=sys.stderr,
         )
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from redline import cli
     from redline.settings import load_settings, save_settings
     from redline.sync.credentials import forget_password
     from redline.sync.profiles import (
@@ -207,7 +209,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
             for p in list_profiles(settings)
         ]
         if rows:
-            cli.print_table(["", "profile", "login", "sslmode"], rows)
+            print_table(["", "profile", "login", "sslmode"], rows)
         else:
             print("no profiles (add one with `redline profile add`)")
     elif action == "use":
@@ -221,4 +223,4 @@ def cmd_profile(args: argparse.Namespace) -> int:
         remove_profile(settings, args.name)
         save_settings(settings)
         print(f"removed profile {args.name}")
-    return cli.EXIT_OK
+    return EXIT_OK

@@ -20,12 +20,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from redline.commands.common import (
+    EXIT_CANCELLED,
+    Handler,
+    Subparsers,
+    TerminalProgress,
+    cancel_on_interrupt,
+    fmt_count,
+    open_store,
+    print_table,
+    reviewer_name,
+)
 from redline.errors import RedlineError
 
-Handler = Any
+# Values of --segment shown, the most reviewed first.
+SEGMENTS_SHOWN = 12
 
 
-def register(commands: Any, common: argparse.ArgumentParser) -> dict[str, Handler]:
+def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
     p = commands.add_parser(
         "threshold",
         aliases=["thresholds"],
@@ -106,23 +118,13 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     from redline.analytics.threshold import (
         MIN_SEGMENT_REVIEWED,
         OperatingPoint,
-        build_curves,
         describe_change,
         proposal_evidence,
-        segment_curves,
-    )
-    from redline.cli import (
-        EXIT_CANCELLED,
-        TerminalProgress,
-        cancel_on_interrupt,
-        fmt_count,
-        open_store,
-        print_table,
-        reviewer_name,
     )
     from redline.drift.service import policy_drift
     from redline.policies.samples import load_policy_data, segment_dimension
     from redline.policies.service import create_proposal, find_policy
+    from redline.policies.studio import compute_view
     from redline.progress import Cancelled
 
     costs = _costs(args.costs) if args.costs else None
@@ -162,27 +164,10 @@ def cmd_threshold(args: argparse.Namespace) -> int:
                     f"no samples with {policy.segment_field} = {args.cohort!r}",
                     hint=f"values: {', '.join(known) or 'none'}",
                 )
-        weighted = samples.has_weights and not args.unweighted
-        common = {
-            "direction": policy.direction,
-            "target": policy.target(),
-            "threshold": policy.threshold,
-            "segment_field": dimension,
-            "segment_thresholds": policy.segment_thresholds,
-        }
-        curves = build_curves(samples, segment=args.cohort, weighted=weighted, **common)  # type: ignore[arg-type]
-        plain = (
-            build_curves(samples, segment=args.cohort, weighted=False, **common)  # type: ignore[arg-type]
-            if weighted
-            else None
-        )
-        current_t = curves.current if curves.current is not None else policy.threshold
-        current = curves.at(current_t)
-        at = curves.at(args.at) if args.at is not None else None
-        segments = []
+        sliced_by = None
         if args.segment:
-            dim = segment_dimension(args.segment)
-            if dim not in samples.segments:
+            sliced_by = segment_dimension(args.segment)
+            if sliced_by not in samples.segments:
                 raise RedlineError(
                     f"no segment {args.segment!r} on these samples",
                     hint="language, model, prompt_version, variant, or one of: "
@@ -192,13 +177,19 @@ def cmd_threshold(args: argparse.Namespace) -> int:
                         if k.startswith("segments.")
                     ),
                 )
-            segments = segment_curves(
-                samples,
-                dim,
-                cohort=args.cohort,
-                weighted=weighted,
-                **common,  # type: ignore[arg-type]
-            )
+        # The threshold studio's computation, with every value of --segment up to
+        # SEGMENTS_SHOWN (the studio draws fewer small multiples).
+        view = compute_view(
+            data,
+            cohort=args.cohort,
+            dimension=sliced_by,
+            weighted=not args.unweighted,
+            limit=SEGMENTS_SHOWN,
+        )
+        curves, plain, segments, weighted = view.curves, view.plain, view.segments, view.weighted
+        current_t = curves.current if curves.current is not None else policy.threshold
+        current = curves.at(current_t)
+        at = curves.at(args.at) if args.at is not None else None
         suggestions = []
         if costs is not None:
             suggestions.append(("costs", curves.suggest_by_cost(*costs)))
@@ -343,7 +334,6 @@ def cmd_threshold(args: argparse.Namespace) -> int:
 
 
 def cmd_policies(args: argparse.Namespace) -> int:
-    from redline.cli import open_store, print_table, reviewer_name
     from redline.policies.service import export_policies, import_policies, list_policies
 
     engine = open_store(args, create=args.import_file is not None)

@@ -500,6 +500,25 @@ def first_problems(engine: Engine, batch_id: Any, limit: int = REPORT_PROBLEMS) 
         return [Problem(row.line, row.reason, row.excerpt) for row in rows]
 
 
+def rows_kept_after_cancel(engine: Engine, source: str, since: datetime) -> int | None:
+    """The rows kept by the import of `source` cancelled since `since` (the latest one),
+    or None when no such import was cancelled (it stopped before creating its batch).
+
+    A cancelled import keeps what it committed; running it again resumes from there.
+    """
+    with session_scope(engine) as session:
+        return session.scalar(
+            select(Batch.rows_imported)
+            .where(
+                Batch.source == source,
+                Batch.status == BatchStatus.CANCELLED.value,
+                Batch.finished_at >= since,
+            )
+            .order_by(Batch.finished_at.desc())
+            .limit(1)
+        )
+
+
 class _Importer:
     """The two passes of one import and its chunked commits."""
 

@@ -44,7 +44,7 @@ class StudioView:
 
     data: PolicyData
     cohort: str | None
-    dimension: str
+    dimension: str | None
     weighted: bool
     curves: ThresholdCurves
     plain: ThresholdCurves | None
@@ -59,10 +59,17 @@ def compute_view(
     data: PolicyData,
     *,
     cohort: str | None,
-    dimension: str,
+    dimension: str | None,
     weighted: bool,
+    limit: int = MAX_MULTIPLES,
     progress: Progress = NO_PROGRESS,
 ) -> StudioView:
+    """The curves of `cohort` (None: all traffic) and, when `dimension` is one of the
+    samples' segment dimensions, of its `limit` most reviewed values.
+
+    Weighted only when asked and the samples carry inclusion weights; then the plain
+    curves come along. The studio page and `redline threshold` both draw from this.
+    """
     policy = data.policy
     samples = data.samples
     weighted = weighted and samples.has_weights
@@ -88,13 +95,13 @@ def compute_view(
     progress.update(1, 3, "computing the segments")
     segments: list[SegmentCurves] = []
     within = None
-    if dimension in samples.segments:
+    if dimension is not None and dimension in samples.segments:
         segments = segment_curves(
             samples,
             dimension,
             cohort=cohort,
             weighted=weighted,
-            limit=MAX_MULTIPLES,
+            limit=limit,
             **options,  # type: ignore[arg-type]
         )
         if cohort is not None and dimension != data.segment_dimension:

@@ -31,6 +31,7 @@ from redline.analytics.quality import VersionQuality, version_quality
 from redline.analytics.stats import Rate, difference_interval, proportions_compared, rate
 from redline.errors import RedlineError
 from redline.progress import NO_PROGRESS, Progress, check
+from redline.quality.agreement_tables import pairs_table
 from redline.quality.data import TimeRange, prompt_label
 from redline.quality.disagreements import disagreements
 from redline.quality.overview import QualityData, QualityOverview, load_quality_data, overview_of
@@ -433,6 +434,7 @@ def render_html(report: WeeklyReport) -> str:
     """The report as one HTML document (plots embedded)."""
     o = report.overview
     a = o.agreement
+    pairs = pairs_table(a)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -484,19 +486,7 @@ def render_html(report: WeeklyReport) -> str:
         f"{_e(_num(a.alpha))} (verdicts, nominal), {_e(_num(a.alpha_rating))} "
         f"(ratings, ordinal). Production score against the final verdict: AUC "
         f"{_e(a.score_auc.text())}.</p>",
-        _table(
-            ["reviewers", "samples", "agreement", "Cohen's kappa"],
-            [
-                (
-                    f"{p.reviewer_a} / {p.reviewer_b}",
-                    f"{p.n:,}",
-                    p.percent.percent(),
-                    p.kappa.text(),
-                )
-                for p in a.pairs
-            ],
-            numeric=(1,),
-        ),
+        _table(pairs.header, pairs.rows, numeric=pairs.numeric),
         "<h2>Open threshold proposals</h2>",
         _table(
             ["policy", "segment", "from", "to", "proposed by", "on", "rationale"],

@@ -44,6 +44,13 @@ from redline import clock
 from redline.analytics.patterns import Pattern
 from redline.errors import RedlineError
 from redline.prompts.rules import Role, parse_role
+from redline.quality.agreement_tables import (
+    CATEGORIES_HEADER,
+    PAIRS_HEADER,
+    categories_table,
+    coefficient,
+    pairs_table,
+)
 from redline.quality.data import TimeRange
 from redline.quality.disagreements import Adjudication, Disagreement, adjudicate, disagreements
 from redline.quality.overview import QualityOverview, quality_overview
@@ -60,10 +67,6 @@ __all__ = ["QualityPage"]
 RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("All time", None))
 REVIEW_FIELDS = ("verdict", "rating", "categories", "note", "correction", "when")
 ALL_DIMENSIONS = "All dimensions"
-
-
-def _f(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
 def _p(value: float) -> str:
@@ -187,13 +190,8 @@ class QualityPage(QWidget):
         self.agreement_summary = QLabel("")
         self.agreement_summary.setObjectName("agreementSummary")
         self.agreement_summary.setWordWrap(True)
-        self.pairs_table = _table(
-            "agreementPairs", ("reviewers", "samples", "agreement", "Cohen's kappa")
-        )
-        self.categories_table = _table(
-            "agreementCategories",
-            ("category", "samples", "named", "agreement", "Fleiss' kappa", "alpha", "positive"),
-        )
+        self.pairs_table = _table("agreementPairs", PAIRS_HEADER)
+        self.categories_table = _table("agreementCategories", CATEGORIES_HEADER)
         agreement = QWidget()
         layout = QVBoxLayout(agreement)
         layout.addWidget(self.agreement_summary)
@@ -407,8 +405,9 @@ class QualityPage(QWidget):
         if a.items:
             self.agreement_summary.setText(
                 f"{a.items:,} samples reviewed by two or more people. All agreed on "
-                f"{a.percent.percent()}. Fleiss' kappa {_f(a.fleiss)}, Krippendorff's alpha "
-                f"{_f(a.alpha)} (verdicts), {_f(a.alpha_rating)} (ratings, ordinal). "
+                f"{a.percent.percent()}. Fleiss' kappa {coefficient(a.fleiss)}, Krippendorff's "
+                f"alpha {coefficient(a.alpha)} (verdicts), {coefficient(a.alpha_rating)} "
+                "(ratings, ordinal). "
                 f"Production score against the final verdict: AUC {a.score_auc.text()}."
             )
         else:
@@ -416,35 +415,11 @@ class QualityPage(QWidget):
                 "No sample in this range was reviewed by two people: ask for overlap on a "
                 "batch (`redline overlap BATCH 2`) to measure agreement."
             )
-        _fill(
-            self.pairs_table,
-            [
-                (
-                    f"{p.reviewer_a} / {p.reviewer_b}",
-                    f"{p.n:,}",
-                    p.percent.percent(),
-                    p.kappa.text(),
-                )
-                for p in a.pairs
-            ],
-            numeric=(1,),
-        )
-        _fill(
-            self.categories_table,
-            [
-                (
-                    f"verdict: {c.category}" if c.kind == "verdict" else c.category,
-                    f"{c.n:,}",
-                    f"{c.named:,}",
-                    c.percent.percent(),
-                    _f(c.kappa),
-                    _f(c.alpha),
-                    _f(c.positive),
-                )
-                for c in a.categories
-            ],
-            numeric=(1, 2, 4, 5, 6),
-        )
+        for widget, table in (
+            (self.pairs_table, pairs_table(a)),
+            (self.categories_table, categories_table(a)),
+        ):
+            _fill(widget, table.rows, numeric=table.numeric)
 
     def _fill_dimensions(self, overview: QualityOverview) -> None:
         """Offer the dimensions of this overview, keeping the chosen one if it is still there."""
