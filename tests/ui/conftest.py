@@ -181,7 +181,7 @@ def make_window(
 
 
 def _queue_empty(window: Any) -> bool:
-    return window.queue_model.rowCount() == 0 and window._full_snapshot_generation >= 1
+    return bool(window.queue_model.rowCount() == 0 and window._full_snapshot_generation >= 1)
 
 
 # Qt messages that say nothing about our code; every other warning fails the test.

@@ -31,7 +31,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def check(tester: ModelTester, model: QueueModel) -> None:
-    tester.check(model)  # type: ignore[no-untyped-call]  # pytest-qt has no annotations here
+    tester.check(model)
 
 
 class CountingLoader:
