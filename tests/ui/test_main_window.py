@@ -291,10 +291,11 @@ def test_signal_variant_and_batch_filters_narrow_the_queue(
     qtbot: QtBot, make_window: MakeWindow, engine: Engine, sample_ids: list[uuid.UUID]
 ) -> None:
     from sqlalchemy import update
+    from tests.builders import add_batch
 
     from redline.store.models import Sample
 
-    from .conftest import add_batch, add_samples
+    from .conftest import add_samples
 
     second = add_batch(engine, source="billing-bot")
     later = add_samples(engine, 5, second)
