@@ -59,7 +59,6 @@ LAYERS = """\
 """  # noqa: E501
 
 ENTRY_POINTS = frozenset({"__main__", "cli", "commands", "ui", "demo"})
-FOUNDATION_LEAF = frozenset({"redline"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,7 @@ class Layers:
 
 
 def parse_layers(table: str) -> Layers:
+    """Read the markdown table: rank, layer, `names`, and peer rules like "`a` → `b`, `c`"."""
     rank: dict[str, int] = {}
     peers: set[tuple[str, str]] = set()
     free: set[int] = set()
@@ -428,12 +428,19 @@ def test_the_package_is_found() -> None:
     assert {"redline", "redline.cli", "redline.store.models", "redline.settings"} <= names
 
 
+def table_problems(modules: Iterable[str], layers: Layers = LAYER_ORDER) -> list[str]:
+    """Top-level modules the table leaves out, and names in it the package does not have."""
+    units = {unit_of(m) for m in modules}
+    missing = sorted(units - set(layers.rank))
+    gone = sorted(set(layers.rank) - units)
+    return [f"add to LAYERS (and docs/ARCHITECTURE.md): {name}" for name in missing] + [
+        f"LAYERS names a module the package does not have: {name}" for name in gone
+    ]
+
+
 def test_every_module_is_in_the_table() -> None:
-    units = {unit_of(module_name(p)) for p in all_modules()}
-    missing = sorted(units - set(LAYER_ORDER.rank))
-    gone = sorted(set(LAYER_ORDER.rank) - units)
-    assert missing == [], f"add these to LAYERS (and docs/ARCHITECTURE.md): {missing}"
-    assert gone == [], f"LAYERS names modules the package does not have: {gone}"
+    problems = table_problems(module_name(p) for p in all_modules())
+    assert problems == [], "\n".join(problems)
 
 
 def test_every_module_follows_the_import_rules() -> None:
@@ -619,6 +626,18 @@ def test_in_function_imports_make_cycles_too() -> None:
     # Inside one package a file may import another lazily (that is no package cycle).
     inner = collect_imports("def f():\n    from .doc import g", "redline.y.readers")
     assert cycles(unit_edges([("redline.y.readers", inner)], package)) == []
+
+
+def test_a_module_missing_from_the_table_is_reported() -> None:
+    layers = parse_layers(LAYERS)
+    present = [f"redline.{name}" for name in layers.rank if name != "redline"] + ["redline"]
+    assert table_problems(present, layers) == []
+    assert table_problems([*present, "redline.cluster.service"], layers) == [
+        "add to LAYERS (and docs/ARCHITECTURE.md): cluster"
+    ]
+    assert table_problems([p for p in present if p != "redline.clock"], layers) == [
+        "LAYERS names a module the package does not have: clock"
+    ]
 
 
 def test_a_computed_load_without_names_is_reported() -> None:
