@@ -25,8 +25,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 QUESTIONS = [
     ("en", "How do I reset my password? The link in the email says it has expired."),
@@ -96,7 +98,7 @@ def baseline(path: Path, db: Path, queue: mp.Queue[Result]) -> None:
     started, cpu = time.perf_counter(), _cpu()
     rows = 0
 
-    def records():  # type: ignore[no-untyped-def]
+    def records() -> Iterator[tuple[Any, ...]]:
         nonlocal rows
         with path.open("rb") as handle:
             for line in handle:

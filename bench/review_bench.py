@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -322,10 +323,13 @@ def run(path: Path) -> None:
         ("refund invoice", "rare words"),
     ):
         ms = first_rows_after(search_for(word))
-        report(f"search {label} ({word!r}) → first rows", ms, 200,
-               timed(lambda w=word: raw.conn.execute(
-                   "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? LIMIT 100",
-                   (f'"{w}"*',)).fetchall()) * 1000)  # fmt: skip
+
+        def match(w: str = word) -> object:
+            return raw.conn.execute(
+                "SELECT rowid FROM sample_fts WHERE sample_fts MATCH ? LIMIT 100", (f'"{w}"*',)
+            ).fetchall()
+
+        report(f"search {label} ({word!r}) → first rows", ms, 200, timed(match) * 1000)
     first_rows_after(search_for(""))
 
     # -- jump to row 900,000 ----------------------------------------------------------
@@ -340,12 +344,21 @@ def run(path: Path) -> None:
             jump_row
         )
 
-    rows_ms = timed(lambda: (view.scrollTo(model.index(0, 0)), jump()), 1) * 1000
+    def scroll_and_jump() -> None:
+        view.scrollTo(model.index(0, 0))
+        jump()
+
+    rows_ms = timed(scroll_and_jump, 1) * 1000
     controller.select_row(0)
     wait(controller.sample_shown, lambda: None, until=lambda: controller.current is not None)
     jump_ms = wait(controller.sample_shown, jump, until=is_target) * 1000
     page = [int(r) for r in model.rowids[jump_row : jump_row + 200]]
-    baseline = timed(lambda: (raw.page(page), raw.sample(page[0]))) * 1000
+
+    def read_page() -> None:
+        raw.page(page)
+        raw.sample(page[0])
+
+    baseline = timed(read_page) * 1000
     report(f"jump to row {jump_row:,}: rows painted", rows_ms, 100, baseline)
     report(f"jump to row {jump_row:,}: its sample shown", jump_ms, 100, baseline)
 
@@ -392,7 +405,7 @@ def run(path: Path) -> None:
 
     # Samples the window did not review (one review per sample and reviewer).
     others = [int(r) for r in model.rowids[-41:]]
-    base = sorted(timed(lambda i=i: raw.submit(others[i], others[i + 1]), 1) for i in range(40))
+    base = sorted(timed(partial(raw.submit, others[i], others[i + 1]), 1) for i in range(40))
     cpu_start = [0.0]
     for mode, label in (
         ("paced", "at a reviewer's pace"),

@@ -169,6 +169,7 @@ def bench_drag(steps: int) -> None:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         QTest.mouseRelease(canvas, left, no, pixel(0.95))
         done = canvas.blits - blits
+        assert page.view is not None
         print(f"drag on the real canvas (1500×900 offscreen, {page.view.curves.reviewed:,} "
               f"reviewed, {len(page.view.segments)} small multiples): {steps} mouse moves, "
               f"{done} blitted redraws in {elapsed:.2f} s = {done / elapsed:.0f} per second "

@@ -14,6 +14,7 @@ import types
 from pathlib import Path
 
 import pytest
+from typing_extensions import override
 
 from redline import __version__
 from redline.cli import main
@@ -295,6 +296,7 @@ def test_unexpected_errors_are_short_unless_debugging(
 
 def test_progress_line_only_on_a_terminal() -> None:
     class Tty(io.StringIO):
+        @override
         def isatty(self) -> bool:
             return True
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from typing_extensions import override
 
 from redline.demo import DEMO_SOURCE, create_demo, demo_file_path
 from redline.errors import RedlineError
@@ -192,6 +193,7 @@ def test_reviews_come_from_the_teammates_and_favour_the_treatment(
 
 
 class _CancelWhileImporting(CancelToken):
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         super().update(done, total, text)
         if text.startswith("checking the file"):

@@ -15,7 +15,7 @@ from redline.store import models
 from redline.store.session import session_scope
 
 if TYPE_CHECKING:
-    from conftest import PgCluster, SecretServiceDaemon
+    from tests.conftest import PgCluster, SecretServiceDaemon
 
 
 def test_isolated_dirs_cover_home_and_xdg(isolated_dirs: Path, tmp_path: Path) -> None:

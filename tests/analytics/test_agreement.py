@@ -20,6 +20,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, to_tab
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from redline.analytics.agreement import (
+    Level,
     agreement_report,
     cohen_kappa,
     fleiss_kappa,
@@ -135,8 +136,10 @@ def test_fleiss_kappa_of_two_raters_is_close_to_scotts_pi_and_drops_single_ratin
 @pytest.mark.parametrize(
     ("level", "published"), [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849)]
 )
-def test_krippendorff_alpha_reproduces_the_published_example(level: str, published: float) -> None:
-    alpha = krippendorff_alpha(KRIPPENDORFF_2011, level=level)  # type: ignore[arg-type]
+def test_krippendorff_alpha_reproduces_the_published_example(
+    level: Level, published: float
+) -> None:
+    alpha = krippendorff_alpha(KRIPPENDORFF_2011, level=level)
     assert alpha == pytest.approx(published, abs=5e-4)
     reference = krippendorff.alpha(reliability_data=KRIPPENDORFF_2011.T, level_of_measurement=level)
     assert alpha == pytest.approx(reference, abs=1e-12)
@@ -144,12 +147,14 @@ def test_krippendorff_alpha_reproduces_the_published_example(level: str, publish
 
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
 @pytest.mark.parametrize("seed", [4, 5])
-def test_krippendorff_alpha_matches_the_package_with_missing_ratings(level: str, seed: int) -> None:
+def test_krippendorff_alpha_matches_the_package_with_missing_ratings(
+    level: Level, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     truth = rng.integers(1, 6, size=50)
     ratings = np.clip(truth[:, None] + rng.integers(-1, 2, size=(50, 4)), 1, 5).astype(float)
     ratings[rng.random((50, 4)) < 0.3] = nan
-    alpha = krippendorff_alpha(ratings, level=level)  # type: ignore[arg-type]
+    alpha = krippendorff_alpha(ratings, level=level)
     reference = krippendorff.alpha(reliability_data=ratings.T, level_of_measurement=level)
     assert alpha == pytest.approx(reference, abs=1e-12)
 
@@ -225,7 +230,8 @@ def test_agreement_report_per_pair_and_category() -> None:
     assert report.score_auc.n == 4
     assert report.alpha_rating == pytest.approx(
         krippendorff.alpha(
-            reliability_data=[[4, 1, 2, 4], [5, 2, 4, nan]], level_of_measurement="ordinal"
+            reliability_data=np.array([[4, 1, 2, 4], [5, 2, 4, nan]]),
+            level_of_measurement="ordinal",
         )
     )
 

@@ -22,7 +22,7 @@ from redline.analytics.drift import (
     psi_p_value,
     quantile_edges,
 )
-from redline.analytics.drift_report import Window, drift_report
+from redline.analytics.drift_report import DriftReport, Window, drift_report
 from redline.drift.suggest import suggest_sampling
 from redline.ingest.types import SamplingRule
 
@@ -212,7 +212,9 @@ def _traffic(rng: np.random.Generator, n: int, window: str | None) -> pd.DataFra
     )
 
 
-def _report(reference: pd.DataFrame, current: pd.DataFrame, levels: DriftLevels | None = None):
+def _report(
+    reference: pd.DataFrame, current: pd.DataFrame, levels: DriftLevels | None = None
+) -> DriftReport:
     frame = pd.concat([reference, current], ignore_index=True)
     mask = pd.Series([True] * len(reference) + [False] * len(current))
     return drift_report(

@@ -34,7 +34,8 @@ def planted(n: int = 3000, seed: int = 11) -> pd.DataFrame:
                 (["hallucination"] if rng.random() < 0.6 else ["tone", "incomplete"]) if b else []
                 for b in bad
             ],
-            "thumbs_down": np.where(rng.random(n) < 0.3, None, bad & (rng.random(n) < 0.7)),
+            # numpy's stubs take no None in where(); it makes the object column wanted here.
+            "thumbs_down": np.where(rng.random(n) < 0.3, None, bad & (rng.random(n) < 0.7)),  # type: ignore[call-overload]
             "copied": ~bad & (rng.random(n) < 0.5),
         },
         index=[f"s{i}" for i in range(n)],

@@ -135,7 +135,7 @@ def test_curves_match_scikit_learn() -> None:
     n = 2_000
     good = rng.random(n) < 0.7
     # Rounded scores: plenty of ties, as production scorers produce.
-    scores = np.round(np.where(good, rng.beta(6, 2, n), rng.beta(3, 3, n)), 2)
+    scores = np.round(np.where(good, rng.beta(6, 2, n), rng.beta(3, 3, n)), 2).astype(np.float64)
     data = ScoredSamples(
         scores=scores,
         labels=np.where(good, GOOD, BAD).astype(np.int8),
@@ -275,7 +275,7 @@ def test_suggest_for_precision_maximises_automation() -> None:
     rng = np.random.default_rng(5)
     n = 3_000
     good = rng.random(n) < 0.6
-    scores = np.round(np.where(good, rng.beta(7, 2, n), rng.beta(2, 3, n)), 3)
+    scores = np.round(np.where(good, rng.beta(7, 2, n), rng.beta(2, 3, n)), 3).astype(np.float64)
     data = ScoredSamples(scores, np.where(good, GOOD, BAD).astype(np.int8), np.ones(n))
     c = curves(data)
     s = c.suggest_for_precision(0.95)
@@ -394,7 +394,7 @@ def test_members_are_the_samples_behind_each_cell() -> None:
     assert overall.members(0.65, "tn").tolist() == []
     p = overall.at(0.65)
     for cell in ("tp", "fp", "fn", "tn"):
-        assert len(overall.members(0.65, cell)) == getattr(p, cell)  # type: ignore[arg-type]
+        assert len(overall.members(0.65, cell)) == getattr(p, cell)
     # A guardrail (act on bad, at or below): its true positives are blocked bad ones.
     block = build_curves(data, direction="le", target="bad", threshold=0.7, segment="en",
                          segment_field="language")  # fmt: skip

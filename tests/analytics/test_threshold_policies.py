@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from tests.builders import batch_row
 
 from redline.analytics.threshold import BAD, DISPUTED, GOOD, UNREVIEWED, build_curves
 from redline.cli import main
@@ -63,9 +64,8 @@ def _store(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(Batch),
-            [{"id": batch, "source": "s", "file_name": "f", "file_sha256": "0" * 64,
-              "format": "jsonl", "shape": "flat", "status": "complete"}],
-        )  # fmt: skip
+            [batch_row(batch, source="s", file_name="f", shape="flat")],
+        )
         conn.execute(insert(Sample), samples)
         conn.execute(insert(Review), reviews)
     create_policy(

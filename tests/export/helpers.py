@@ -8,36 +8,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, insert
+from tests import builders
 
 from redline.store.base import uuid7
-from redline.store.models import Batch, Review, Sample
+from redline.store.models import Review, Sample
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 LONG_CORRECTION = "Open Settings → Account, choose Reset password and follow the link we email."
 
 
-def add_batch(engine: Engine) -> uuid.UUID:
-    batch_id = uuid7()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Batch),
-            [
-                {
-                    "id": batch_id,
-                    "source": "support-bot",
-                    "file_name": "support.jsonl",
-                    "file_sha256": "0" * 64,
-                    "format": "jsonl",
-                    "shape": "chat",
-                    "status": "complete",
-                }
-            ],
-        )
-    return batch_id
+# Chat rows from "support-bot", imported from support.jsonl.
+add_batch = partial(builders.add_batch, file_name="support.jsonl")
 
 
 def sample_values(batch_id: uuid.UUID, **fields: Any) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from tests.export.helpers import corrected_samples
+from typing_extensions import override
 
 from redline.errors import RedlineError
 from redline.export.service import run_export
-from redline.export.types import ExportOptions
+from redline.export.types import ExportFormat, ExportOptions
 from redline.progress import Cancelled, CancelToken
 
 
@@ -22,6 +23,7 @@ class CancelAfter(CancelToken):
         self.after = done
         self.reports: list[int] = []
 
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         super().update(done, total, text)
         self.reports.append(done)
@@ -30,6 +32,7 @@ class CancelAfter(CancelToken):
 
 
 class FailAfter(CancelToken):
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         if done >= 200:
             raise OSError(28, "No space left on device")
@@ -42,7 +45,7 @@ def reviewed(engine: Engine) -> None:
 
 @pytest.mark.parametrize("fmt", ["openai", "parquet"])
 def test_cancel_mid_export_leaves_no_file(
-    engine: Engine, reviewed: None, tmp_path: Path, fmt: str
+    engine: Engine, reviewed: None, tmp_path: Path, fmt: ExportFormat
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -50,7 +53,7 @@ def test_cancel_mid_export_leaves_no_file(
     with pytest.raises(Cancelled):
         run_export(
             engine, ExportOptions(format=fmt, validation_ratio=0.1), out / "ft", progress=progress
-        )  # type: ignore[arg-type]
+        )
     assert progress.reports[-1] == 200  # stopped in the middle, not at the end
     assert list(out.iterdir()) == []
 

@@ -29,6 +29,7 @@ from tests.ingest.helpers import (
     write_jsonl,
     write_parquet,
 )
+from typing_extensions import override
 
 from redline.errors import RedlineError
 from redline.ingest import service
@@ -199,6 +200,7 @@ class _Watch(CancelToken):
         self.updates = 0
         self.index_during_import: bool | None = None
 
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         super().update(done, total, text)
         if not text.startswith("importing"):

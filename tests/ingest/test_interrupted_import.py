@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 from tests.ingest.helpers import flat_record, samples, write_jsonl
+from typing_extensions import override
 
 from redline.ingest import service
 from redline.ingest.service import import_file
@@ -65,6 +66,7 @@ class _CancelAfter(CancelToken):
         super().__init__()
         self.left = updates
 
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         super().update(done, total, text)
         if text.startswith("importing"):

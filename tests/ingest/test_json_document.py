@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from tests.ingest.helpers import batches, flat_record, problems, samples, write_jsonl
 from tests.ingest.tool_exports import lf_generation, lf_score, lf_trace
+from typing_extensions import override
 
 from redline.ingest import service
 from redline.ingest.explain import explain_file, render
@@ -185,6 +186,7 @@ def test_reimport_adds_nothing_and_a_cancelled_import_resumes(
     class CancelAfterThree(CancelToken):
         seen = 0
 
+        @override
         def update(self, done: int, total: int, text: str = "") -> None:
             super().update(done, total, text)
             if text.startswith("importing"):
@@ -242,9 +244,11 @@ def test_reader_memory_stays_flat_on_a_big_array() -> None:
             self.parts = iter([b"[\n", *([record + b",\n"] * (count - 1)), record, b"\n]"])
             self.pending = b""
 
+        @override
         def readable(self) -> bool:
             return True
 
+        @override
         def readinto(self, buffer: Any) -> int:
             while not self.pending:
                 part = next(self.parts, None)

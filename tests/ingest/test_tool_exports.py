@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -245,7 +246,7 @@ def test_otel_genai_spans_of_every_convention_and_skipped_spans_are_counted(
 
 
 def test_otel_flat_span_json_lines(engine: Engine, tmp_path: Path) -> None:
-    span = {
+    span: dict[str, Any] = {
         "name": "chat gpt-4o-mini",
         "context": {"trace_id": "0xabc", "span_id": "0x0001", "trace_state": "[]"},
         "kind": "SpanKind.CLIENT",

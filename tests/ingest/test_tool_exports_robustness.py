@@ -21,13 +21,14 @@ from tests.ingest.tool_exports import (
     otel_span,
     otlp_request,
 )
+from typing_extensions import override
 
 from redline.cli import main
 from redline.errors import RedlineError
 from redline.ingest import service
 from redline.ingest.explain import explain_file
 from redline.ingest.service import import_file
-from redline.progress import CancelToken
+from redline.progress import Cancelled, CancelToken
 from redline.store.local import open_local_store
 from redline.store.models import Batch, ImportProblem, Sample
 from redline.store.session import session_scope
@@ -132,6 +133,7 @@ def test_with_is_refused_for_files_that_are_not_batch_files(engine: Engine, tmp_
 
 
 class _CancelAfterFirstChunk(CancelToken):
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         super().update(done, total, text)
         if text.startswith("importing"):
@@ -150,7 +152,7 @@ def test_a_cancel_between_two_samples_of_one_trace_loses_nothing_on_resume(
     ]
     path = write_jsonl(tmp_path / "lf.jsonl", traces)
 
-    with pytest.raises(service.Cancelled):
+    with pytest.raises(Cancelled):
         import_file(path, engine=engine, progress=_CancelAfterFirstChunk())
     assert 0 < sample_count(engine) < 36
 

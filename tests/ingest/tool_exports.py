@@ -331,7 +331,9 @@ def otel_span(
     }
 
 
-def otel_chat_attributes(user: str = "Where is my parcel?", answer: str = "On its way.") -> dict:
+def otel_chat_attributes(
+    user: str = "Where is my parcel?", answer: str = "On its way."
+) -> dict[str, Any]:
     """The v1.37+ conventions: messages with parts, as JSON strings on the span."""
     return {
         "gen_ai.operation.name": "chat",
@@ -379,7 +381,7 @@ def otlp_request(spans: list[dict[str, Any]], service: str = "support-bot") -> d
     }
 
 
-def batch_chat_request(custom_id: str, user: str = "Translate 'cat' to French.") -> dict:
+def batch_chat_request(custom_id: str, user: str = "Translate 'cat' to French.") -> dict[str, Any]:
     return {
         "custom_id": custom_id,
         "method": "POST",

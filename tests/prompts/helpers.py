@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
+from tests.builders import batch_row
 
 from redline.prompts.catalog import DraftSpec, VersionInfo, create_draft, create_prompt, transition
 from redline.prompts.rules import Action, Role
@@ -54,9 +55,8 @@ def add_arm(
     with engine.begin() as conn:
         conn.execute(
             insert(Batch),
-            [{"id": batch_id, "source": "s", "file_name": "f", "file_sha256": "0" * 64,
-              "format": "jsonl", "shape": "flat", "status": "complete"}],
-        )  # fmt: skip
+            [batch_row(batch_id, source="s", file_name="f", shape="flat")],
+        )
         samples: list[dict[str, Any]] = []
         reviews: list[dict[str, Any]] = []
         for i in range(good + bad + unreviewed):

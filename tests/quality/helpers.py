@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, insert
+from tests import builders
 
 from redline.store.base import uuid7
-from redline.store.models import Batch, Review, Sample
+from redline.store.models import Review, Sample
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # Where a test that asks for "the last N days" sets Redline's clock (the `clock` fixture):
@@ -18,25 +20,13 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=3)
 
 
-def add_batch(engine: Engine, *, reviewers_per_sample: int = 1, source: str = "bot") -> uuid.UUID:
-    batch_id = uuid7()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Batch),
-            [
-                {
-                    "id": batch_id,
-                    "source": source,
-                    "file_name": f"{source}-{batch_id.hex[:6]}.jsonl",
-                    "file_sha256": "0" * 64,
-                    "format": "jsonl",
-                    "shape": "flat",
-                    "status": "complete",
-                    "reviewers_per_sample": reviewers_per_sample,
-                }
-            ],
-        )
-    return batch_id
+# Flat rows from "bot", each batch in a file of its own.
+add_batch = partial(
+    builders.add_batch,
+    source="bot",
+    shape="flat",
+    file_name=lambda source, batch_id: f"{source}-{batch_id.hex[:6]}.jsonl",
+)
 
 
 def add_samples(engine: Engine, batch_id: uuid.UUID, rows: list[dict[str, Any]]) -> list[uuid.UUID]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 from tests.quality.helpers import T0, add_batch, add_review, add_samples
 
 from redline.analytics.quality import sample_outcomes
@@ -16,7 +19,7 @@ from redline.review.types import Verdict
 from redline.store.models import Review, ReviewHistory
 
 
-def _store(engine: Engine) -> list:
+def _store(engine: Engine) -> list[uuid.UUID]:
     batch = add_batch(engine)
     split, agreed, unsure, single = add_samples(engine, batch, [{}, {}, {}, {}])
     add_review(engine, split, "ana", "good", rating=4)
@@ -33,7 +36,7 @@ def _store(engine: Engine) -> list:
 LEAD = Role.LEAD
 
 
-def _reviews(engine: Engine) -> list[tuple]:
+def _reviews(engine: Engine) -> Sequence[Row[uuid.UUID, str, str | None, int]]:
     with engine.begin() as conn:
         return conn.execute(
             select(Review.sample_id, Review.reviewer, Review.verdict, Review.revision)
@@ -74,7 +77,7 @@ def test_adjudication_settles_the_sample_and_keeps_every_review(engine: Engine) 
     assert split in {d.sample_id for d in disagreements(engine, include_resolved=True)}
     # The final verdict everything downstream reads is the lead's.
     outcomes = sample_outcomes(load_reviews(engine))
-    assert outcomes.loc[split, "verdict"] == "bad"
+    assert outcomes.loc[split, "verdict"] == "bad"  # type: ignore[index]  # a UUID label works
 
 
 def test_a_second_adjudication_replaces_the_first_and_keeps_it_in_history(engine: Engine) -> None:

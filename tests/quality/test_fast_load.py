@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, literal, or_, select, update
 from tests.quality.helpers import T0, add_batch, add_review, add_samples, planted_store
+from typing_extensions import override
 
 from redline.demo import create_demo
 from redline.progress import Cancelled, CancelToken
@@ -172,6 +173,7 @@ def test_rows_share_no_mutable_values(demo_engine: Engine) -> None:
 class CancelWhileReading(CancelToken):
     """The user presses Cancel as soon as the first rows are read."""
 
+    @override
     def update(self, done: int, total: int, text: str = "") -> None:
         if text.startswith("reading"):
             self.cancel()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert
+from tests import builders
 
 from redline.review.service import ReviewService
 from redline.store.base import uuid7
-from redline.store.models import Batch, Sample
+from redline.store.models import Sample
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -24,23 +26,10 @@ OPTIONAL = (
 )  # fmt: skip
 
 
-def add_batch(engine: Engine) -> uuid.UUID:
-    batch_id = uuid7()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Batch),
-            [
-                {
-                    "id": batch_id,
-                    "source": "test",
-                    "file_name": "test.jsonl",
-                    "file_sha256": "0" * 64,
-                    "format": "jsonl",
-                    "shape": "flat",
-                }
-            ],
-        )
-    return batch_id
+# Flat rows from "test"; the batch's import still running (the store's default status).
+add_batch = partial(
+    builders.add_batch, source="test", file_name="test.jsonl", shape="flat", status="importing"
+)
 
 
 def add_samples(

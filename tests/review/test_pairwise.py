@@ -15,6 +15,7 @@ from tests.prompts.pairwise_helpers import make_pairs
 from redline.errors import RedlineError
 from redline.export.pairwise import export_preference_pairs
 from redline.review.pairwise import (
+    PairChoice,
     Preference,
     list_pairs,
     pair_vote,
@@ -37,7 +38,7 @@ def pairs(engine: Engine, tmp_path: Path) -> Pairs:
 
 
 def choose(engine: Engine, pair: tuple[uuid.UUID, uuid.UUID], preference: Preference | None,
-           reviewer: str = "ana", time_ms: int = 0) -> object:  # fmt: skip
+           reviewer: str = "ana", time_ms: int = 0) -> PairChoice | None:  # fmt: skip
     baseline, candidate = pair
     return record_preference(
         engine, candidate, baseline, preference, reviewer=reviewer, device="laptop",

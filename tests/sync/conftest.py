@@ -27,7 +27,7 @@ from redline.sync.service import SyncContext, SyncReport, sync
 from redline.sync.shared import init_shared
 
 if TYPE_CHECKING:
-    from conftest import PgCluster
+    from tests.conftest import PgCluster
 
 
 @dataclass

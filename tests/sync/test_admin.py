@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
 from tests.sync.conftest import SharedDb
+from typing_extensions import override
 
 from redline.errors import RedlineError
 from redline.settings import Settings
@@ -36,7 +37,7 @@ from redline.ui.sync.admin import ADMIN_LOGIN_KEY, AdminDialog
 from redline.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from conftest import PgCluster
+    from tests.conftest import PgCluster
 
 
 # The offscreen platform cannot resize native windows to hints; dialogs ask anyway
@@ -47,18 +48,21 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 class MemoryKeyring(KeyringBackend):
     """A keyring that works (priority > 0) and keeps passwords in this process only."""
 
-    priority = 1  # type: ignore[assignment]  # keyring declares it as a classproperty
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's backend is untyped
         self.passwords: dict[tuple[str, str], str] = {}
 
+    @override
     def get_password(self, service: str, username: str) -> str | None:
         return self.passwords.get((service, username))
 
+    @override
     def set_password(self, service: str, username: str, password: str) -> None:
         self.passwords[(service, username)] = password
 
+    @override
     def delete_password(self, service: str, username: str) -> None:
         self.passwords.pop((service, username), None)
 
@@ -315,8 +319,8 @@ def test_a_reviewer_window_does_not_offer_the_admin_action(
                 window.activateWindow()
                 qtbot.waitUntil(window.isActiveWindow)
                 action = window.actions_by_id["file.shared_admin"]
-                file_menu = window.menuBar().actions()[0].menu()
-                assert action in file_menu.actions()  # type: ignore[union-attr]
+                file_menu = cast(QMenu, window.menuBar().actions()[0].menu())
+                assert action in file_menu.actions()
                 assert action.isVisible() is action.isEnabled() is (role == "lead")
                 qtbot.keyClick(
                     window,

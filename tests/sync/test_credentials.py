@@ -31,7 +31,7 @@ from redline.sync.credentials import (
 from redline.sync.profiles import get_profile, make_profile, put_profile
 
 if TYPE_CHECKING:
-    from conftest import SecretServiceDaemon
+    from tests.conftest import SecretServiceDaemon
 
 
 @pytest.fixture

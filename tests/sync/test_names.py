@@ -5,6 +5,7 @@ are renamed, nothing is lost, and the demo never reaches the server."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select, text, update
@@ -28,7 +29,9 @@ def _server_names(shared_db: SharedDb, table: str) -> set[str]:
         return set(conn.execute(text(f"SELECT name FROM {table}")).scalars())
 
 
-def _local(machine: Machine, model: type[Prompt] | type[Policy] | type[Experiment]) -> dict:
+def _local(
+    machine: Machine, model: type[Prompt] | type[Policy] | type[Experiment]
+) -> dict[str, Any]:
     with machine.store.connect() as conn:
         return {r.name: r for r in conn.execute(select(model.__table__)).all()}
 

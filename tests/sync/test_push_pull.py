@@ -181,7 +181,7 @@ def test_samples_imported_on_two_machines_become_one(
 
 def _batches(machine: Machine) -> dict[str, object]:
     with machine.store.connect() as conn:
-        return dict(conn.execute(select(Sample.external_id, Sample.batch_id)).all())  # type: ignore[arg-type]
+        return dict(conn.execute(select(Sample.external_id, Sample.batch_id)).all())
 
 
 def _store_unchanged(engine: Engine) -> int:

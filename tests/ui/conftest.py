@@ -17,10 +17,11 @@ import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, insert
+from tests.builders import add_batch
 
 from redline.settings import Settings, save_settings
 from redline.store.base import uuid7
-from redline.store.models import Batch, Sample
+from redline.store.models import Sample
 from redline.ui.dialogs.errors import ErrorDialog, describe
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -35,26 +36,6 @@ def reset(user):
     return send_link(user.email)
 ```
 """
-
-
-def add_batch(engine: Engine, *, source: str = "support-bot") -> uuid.UUID:
-    batch_id = uuid7()
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Batch),
-            [
-                {
-                    "id": batch_id,
-                    "source": source,
-                    "file_name": f"{source}.jsonl",
-                    "file_sha256": "0" * 64,
-                    "format": "jsonl",
-                    "shape": "chat",
-                    "status": "complete",
-                }
-            ],
-        )
-    return batch_id
 
 
 def sample_values(i: int, batch_id: uuid.UUID) -> dict[str, Any]:
@@ -181,7 +162,7 @@ def make_window(
 
 
 def _queue_empty(window: Any) -> bool:
-    return window.queue_model.rowCount() == 0 and window.controller.snapshot_generation >= 1
+    return bool(window.queue_model.rowCount() == 0 and window.controller.snapshot_generation >= 1)
 
 
 # Qt messages that say nothing about our code; every other warning fails the test.

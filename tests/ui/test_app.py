@@ -37,9 +37,12 @@ def test_first_run_asks_the_reviewer_and_opens_the_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     welcomed: list[bool] = []
-    monkeypatch.setattr(
-        WelcomeDialog, "ask", classmethod(lambda cls, *a, **k: welcomed.append(True) or "empty")
-    )
+
+    def ask(cls: type[WelcomeDialog], /, *args: object, **kwargs: object) -> str:
+        welcomed.append(True)
+        return "empty"
+
+    monkeypatch.setattr(WelcomeDialog, "ask", classmethod(ask))
     startup = ui_app.start_app(tmp_path / "new.sqlite", demo_if_empty=False)
     try:
         assert startup.exit_code == ui_app.EXIT_OK

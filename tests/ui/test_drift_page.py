@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from tests.analytics.drift_demo import PlantedDemo, planted_drift_demo
 from tests.clock import SetClock
 from tests.ui.conftest import MakeWindow
+from tests.ui.helpers import cell
 
 from redline.ui.drift.page import DriftPage
 from redline.ui.workspaces import WORKSPACES
@@ -21,7 +23,7 @@ def _qdate(moment) -> QDate:  # type: ignore[no-untyped-def]
     return QDate(moment.year, moment.month, moment.day)
 
 
-def _open_page(qtbot: QtBot, make_window: MakeWindow) -> tuple[object, DriftPage]:
+def _open_page(qtbot: QtBot, make_window: MakeWindow) -> tuple[Any, DriftPage]:
     window = make_window()
     index = 1 + next(i for i, spec in enumerate(WORKSPACES) if spec.key == "drift")
     qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + index + 1), Qt.KeyboardModifier.ControlModifier)
@@ -48,7 +50,7 @@ def test_the_view_flags_exactly_the_planted_slice(
     _measure(qtbot, page, planted)
 
     assert page.table.rowCount() == 1
-    cells = [page.table.item(0, c).text() for c in range(page.table.columnCount())]
+    cells = [cell(page.table, 0, c).text() for c in range(page.table.columnCount())]
     assert cells[0] == "● alert"
     assert cells[2:4] == ["score distribution", "prompt summarizer v2"]
     assert "shifted down" in cells[5] and "review the threshold" in cells[5]

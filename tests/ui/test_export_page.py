@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 from tests.export.helpers import add_batch, add_review, add_sample, corrected_samples
+from tests.ui.helpers import cell
 
 import redline.ui.export.page as export_page
 from redline.export.service import run_export
@@ -30,7 +31,7 @@ def reviewed(engine: Engine) -> None:
 
 
 def open_export_page(window: Any, qtbot: QtBot) -> ExportPage:
-    tabs = window.findChild(QTabWidget, "workspaceTabs")
+    tabs: QTabWidget = window.findChild(QTabWidget, "workspaceTabs")
     bar = tabs.tabBar()
     index = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Export")
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
@@ -64,7 +65,7 @@ def test_filter_preview_and_export_with_clicks(
     qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.preview is not None)
     assert page.preview_table.rowCount() == 1
-    row = [page.preview_table.item(0, c).text() for c in range(page.preview_table.columnCount())]
+    row = [cell(page.preview_table, 0, c).text() for c in range(page.preview_table.columnCount())]
     assert row[1:] == [
         "input",
         "email",

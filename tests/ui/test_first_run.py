@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from redline.settings import Settings, load_settings
@@ -30,7 +30,7 @@ def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None], seen: list[
 
 def _click(name: str) -> Callable[[QDialog], None]:
     def act(dialog: QDialog) -> None:
-        button = dialog.findChild(QWidget, name)
+        button = dialog.findChild(QAbstractButton, name)
         assert button is not None, name
         QTimer.singleShot(0, button.click)
 

@@ -160,7 +160,7 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     assert again.review_panel.rating() == 2
     assert again.review_panel.correction() == CORRECTION
     assert any(s.kind == "insert" for s in again.review_panel.diff_view.segments)
-    assert again.queue_model.row_at(20).verdict == Verdict.BAD  # type: ignore[union-attr]
+    assert again.queue_model.row_at(20).verdict == Verdict.BAD
 
 
 def test_typing_g_in_the_note_does_not_set_the_verdict(
@@ -198,7 +198,7 @@ def test_search_field_typing_does_not_trigger_shortcuts(
     assert window.review_panel.verdict() is None
     qtbot.waitUntil(lambda: window.queue_model.rowCount() >= 1)
     assert all(
-        "ticket 7" in (window.queue_model.row_at(r).input_preview)  # type: ignore[union-attr]
+        "ticket 7" in (window.queue_model.row_at(r).input_preview)
         for r in range(window.queue_model.rowCount())
     )
 
@@ -291,10 +291,11 @@ def test_signal_variant_and_batch_filters_narrow_the_queue(
     qtbot: QtBot, make_window: MakeWindow, engine: Engine, sample_ids: list[uuid.UUID]
 ) -> None:
     from sqlalchemy import update
+    from tests.builders import add_batch
 
     from redline.store.models import Sample
 
-    from .conftest import add_batch, add_samples
+    from .conftest import add_samples
 
     second = add_batch(engine, source="billing-bot")
     later = add_samples(engine, 5, second)

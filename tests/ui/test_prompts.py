@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from matplotlib.patches import Rectangle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 from tests.export.helpers import add_batch, add_review, add_sample
 from tests.prompts.helpers import add_arm, add_experiment, catalog, deployed
+from tests.ui.helpers import cell
 
 from redline.prompts.catalog import DraftSpec, create_draft, find_version, list_versions
 from redline.prompts.experiments import ExperimentSpec
@@ -53,7 +55,7 @@ def test_a_reviewer_writes_and_submits_a_draft_but_cannot_approve(
 ) -> None:
     deployed(engine, catalog(engine, author="Ada"))
     page = open_catalog(qtbot, make_window)
-    assert page.current_version() is not None and page.current_version().version == "v1"
+    assert (current := page.current_version()) is not None and current.version == "v1"
     # A deployed version offers a reviewer nothing.
     assert visible_actions(page) == set()
 
@@ -75,7 +77,7 @@ def test_a_reviewer_writes_and_submits_a_draft_but_cannot_approve(
     qtbot.keyClicks(page.reason, "ready for review")
     act(qtbot, page, page.action_buttons[page_action("submit")])
     assert find_version(engine, "support", "v2").status is Status.IN_REVIEW
-    assert page.current_version() is not None and page.current_version().version == "v2"
+    assert (current := page.current_version()) is not None and current.version == "v2"
     # Own version, and not a lead: approve, reject and deploy are not even offered.
     assert visible_actions(page) == set()
     assert "v2: draft → in_review" in page.status.text()
@@ -116,11 +118,11 @@ def test_a_lead_approves_deploys_and_rolls_back_with_an_audit_trail(
 
     page.tabs.setCurrentIndex(3)
     qtbot.waitUntil(lambda: page.audit_table.rowCount() == 12)
-    top = [page.audit_table.item(0, c).text() for c in (2, 3, 4, 5, 6)]
+    top = [cell(page.audit_table, 0, c).text() for c in (2, 3, 4, 5, 6)]
     assert top == ["carol", "rollback", "support v1", "approved → deployed", "v2 breaks German"]
     with qtbot.waitSignal(page.audit_loaded):
         page.audit_person.setCurrentText("ana")
-    assert {page.audit_table.item(r, 2).text() for r in range(page.audit_table.rowCount())} == {
+    assert {cell(page.audit_table, r, 2).text() for r in range(page.audit_table.rowCount())} == {
         "ana"
     }
     with qtbot.waitSignal(page.acted):
@@ -166,8 +168,8 @@ def test_experiment_page_compares_the_arms_and_plots_them(
     assert result.state == "too_few_samples"
     assert page.verdict.text().startswith("<b>Too few samples:</b>")
     assert page.arms_table.rowCount() == 2
-    assert page.arms_table.item(1, 3).text() == "90.0 % (78.6–95.7, n=50)"
-    bars = [p.get_height() for p in page.canvas.figure.axes[0].patches]
+    assert cell(page.arms_table, 1, 3).text() == "90.0 % (78.6–95.7, n=50)"
+    bars = [cast(Rectangle, p).get_height() for p in page.canvas.figure.axes[0].patches]
     assert bars == [60.0, 90.0]
 
     with qtbot.waitSignal(page.computed, timeout=10_000) as blocker:
@@ -275,10 +277,10 @@ def test_regression_set_build_import_and_side_by_side(
         qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
     assert len(compared.args[0].pairs) == 2
     assert panel.pairs_table.rowCount() == 2
-    assert panel.pairs_table.item(0, 1).text() == "bad"
-    assert panel.pairs_table.item(0, 2).text().startswith("better answer")
-    assert panel.pairs_table.item(0, 3).text() == "not judged"
+    assert cell(panel.pairs_table, 0, 1).text() == "bad"
+    assert cell(panel.pairs_table, 0, 2).text().startswith("better answer")
+    assert cell(panel.pairs_table, 0, 3).text() == "not judged"
     assert "none judged yet" in panel.status.text()
-    window = page.window()
+    window: Any = page.window()  # the main window, whose tabs the panel switches
     with qtbot.waitSignal(window.tabs.currentChanged):
         qtbot.mouseClick(panel.review_button, Qt.MouseButton.LeftButton)

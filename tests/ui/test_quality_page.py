@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from tests.clock import SetClock
 from tests.quality.helpers import NOW, add_batch, add_review, add_samples, planted_store
 from tests.ui.conftest import MakeWindow
+from tests.ui.helpers import cell, header
 
 from redline.quality.data import TimeRange
 from redline.settings import Settings
@@ -24,12 +25,12 @@ from redline.ui.quality.report_dialog import ReportRangeDialog, days_to_range
 LEAD = Settings(reviewer="Ada", role="lead", device="test-laptop")
 
 
-def open_quality(qtbot: QtBot, window: object) -> QualityPage:
+def open_quality(qtbot: QtBot, window: Any) -> QualityPage:
     """Bring up the Quality workspace with its key, as a user would."""
-    action = window.actions_by_id["view.quality"]  # type: ignore[attr-defined]
-    QTest.keySequence(window, action.shortcut())  # type: ignore[arg-type]
-    qtbot.waitUntil(lambda: "quality" in window.workspace_pages)  # type: ignore[attr-defined]
-    page = window.workspace_pages["quality"]  # type: ignore[attr-defined]
+    action = window.actions_by_id["view.quality"]
+    QTest.keySequence(window, action.shortcut())
+    qtbot.waitUntil(lambda: "quality" in window.workspace_pages)
+    page = window.workspace_pages["quality"]
     assert isinstance(page, QualityPage)
     qtbot.waitUntil(lambda: page.overview is not None)
     return page
@@ -79,9 +80,9 @@ def test_a_lead_settles_a_disagreement(
     assert page.adjudication_form.isVisible() and not page.lead_only_label.isVisible()
     assert page.tabs.tabText(2) == "Disagreements (1)"
     # The reviews side by side: one column per reviewer.
-    headers = [page.reviews_table.horizontalHeaderItem(c).text() for c in range(2)]
+    headers = [header(page.reviews_table, c).text() for c in range(2)]
     assert headers == ["ana", "ben"]
-    assert page.reviews_table.item(3, 1).text() == "No such menu"
+    assert cell(page.reviews_table, 3, 1).text() == "No such menu"
     assert "Reset it in Settings." in page.sample_view.toPlainText()
 
     page.verdict_combo.setCurrentIndex(page.verdict_combo.findData("bad"))
@@ -120,7 +121,7 @@ def test_a_pattern_opens_its_bad_samples_in_the_queue(
     assert page.overview is not None
     row = next(i for i, p in enumerate(page.overview.patterns) if p.label == "language = de")
     pattern = page.overview.patterns[row]
-    assert page.patterns_table.item(row, 0).text() == "language = de"
+    assert cell(page.patterns_table, row, 0).text() == "language = de"
     page.patterns_table.setCurrentCell(row, 0)
     page.patterns_table.setFocus()
     qtbot.keyClick(page.patterns_table, Qt.Key.Key_Return)
@@ -134,14 +135,14 @@ def test_a_pattern_opens_its_bad_samples_in_the_queue(
     assert "segment.plan" in [combo.itemText(i) for i in range(combo.count())]
     window.tabs.setCurrentWidget(page)
     combo.setCurrentIndex(combo.findData("code in input"))
-    shown = [page.patterns_table.item(r, 0).text() for r in range(page.patterns_table.rowCount())]
+    shown = [cell(page.patterns_table, r, 0).text() for r in range(page.patterns_table.rowCount())]
     assert shown and all(text.startswith("code in input = ") for text in shown)
     page.patterns_table.setCurrentCell(0, 0)
     qtbot.keyClick(page.patterns_table, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.filter_bar.selection_label.text().endswith(shown[0]))
     # Agreement numbers are on the first tab.
     assert "samples reviewed by two or more people" in page.agreement_summary.text()
-    assert page.pairs_table.item(0, 0).text() == "ana / ben"
+    assert cell(page.pairs_table, 0, 0).text() == "ana / ben"
 
 
 def test_the_weekly_report_is_written_with_progress_and_can_be_cancelled(

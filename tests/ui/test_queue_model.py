@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, insert
+from tests.builders import batch_row
 
 from redline.review.service import ReviewService
 from redline.review.types import Changes, QueueFilter, QueueSort, ReviewInput, SampleRow, Verdict
@@ -31,7 +32,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def check(tester: ModelTester, model: QueueModel) -> None:
-    tester.check(model)  # type: ignore[no-untyped-call]  # pytest-qt has no annotations here
+    tester.check(model)
 
 
 class CountingLoader:
@@ -201,16 +202,7 @@ def _add_samples(engine: Engine, count: int) -> list[uuid.UUID]:
     with engine.begin() as conn:
         conn.execute(
             insert(Batch),
-            [
-                {
-                    "id": batch_id,
-                    "source": "t",
-                    "file_name": "t",
-                    "file_sha256": "0" * 64,
-                    "format": "jsonl",
-                    "shape": "flat",
-                }
-            ],
+            [batch_row(batch_id, source="t", file_name="t", shape="flat", status="importing")],
         )
         conn.execute(
             insert(Sample),

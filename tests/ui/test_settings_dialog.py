@@ -12,6 +12,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 from tests.ui.conftest import MakeWindow
+from tests.ui.helpers import cell
 
 from redline.review.taxonomy import DEFAULT_CATEGORIES
 from redline.settings import Settings, load_settings, save_settings, settings_path
@@ -74,8 +75,8 @@ def _record_key(
     dialog.tabs.setCurrentWidget(page)
     table = page.table
     row = _row_of(action_id)
-    table.scrollToItem(table.item(row, 0))
-    rect = table.visualItemRect(table.item(row, 0))
+    table.scrollToItem(cell(table, row, 0))
+    rect = table.visualItemRect(cell(table, row, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert page.current_action() == action_id
     qtbot.mouseClick(page.key_edit, Qt.MouseButton.LeftButton)
@@ -113,7 +114,7 @@ def test_a_rebound_key_works_in_the_window_and_shows_in_the_cheat_sheet(
 
     def rebind(dialog: SettingsDialog) -> None:
         _record_key(qtbot, dialog, "nav.next", Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-        assert "Ctrl+H" in dialog.shortcuts.table.item(_row_of("nav.next"), 1).text()
+        assert "Ctrl+H" in cell(dialog.shortcuts.table, _row_of("nav.next"), 1).text()
         _save(qtbot, dialog)
 
     drive_preferences(rebind)
@@ -196,7 +197,10 @@ def test_taxonomy_edits_reach_the_review_panel(
     def edit(dialog: SettingsDialog) -> None:
         page = dialog.taxonomy
         dialog.tabs.setCurrentWidget(page)
-        click = lambda button: qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # noqa: E731
+
+        def click(button: QWidget) -> None:
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
         click(page.add_button)  # "billing error", at the end
         click(page.up_button)  # one place up
         page.list.setCurrentItem(page.list.findItems("tone", Qt.MatchFlag.MatchExactly)[0])

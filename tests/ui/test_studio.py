@@ -38,7 +38,7 @@ def _store(engine: Engine, count: int = 150) -> None:
     """Samples of the 'support' prompt with scores, reviews that mostly agree with the
     score, and an auto-send policy at 0.5 (language 'de' at 0.6)."""
     ids = add_samples(engine, count)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, sample_id in enumerate(ids):
         score = sample_values(i, uuid.uuid4())["score"]
         good = score >= 0.4 if i % 5 else score >= 0.8

@@ -8,6 +8,7 @@ from typing import Any
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine
 from tests.prompts.helpers import catalog
+from tests.ui.helpers import cell
 
 from redline.policies.service import (
     PolicyDraft,
@@ -42,7 +43,7 @@ def test_the_audit_view_lists_a_threshold_decision(
     with qtbot.waitSignal(page.audit_loaded):
         page.audit_this_prompt.setChecked(False)
     rows = [
-        [page.audit_table.item(r, c).text() for c in (2, 3, 5, 6)]
+        [cell(page.audit_table, r, c).text() for c in (2, 3, 5, 6)]
         for r in range(page.audit_table.rowCount())
     ]
     assert ["carol", "approve", "proposed → approved", "checked on 400 samples"] in rows

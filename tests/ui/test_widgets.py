@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMainWindow
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMainWindow, QMenu
 from pytestqt.qtbot import QtBot
 
 from redline.errors import RedlineError
@@ -121,7 +122,9 @@ def test_menus_are_generated_from_the_table(qtbot: QtBot) -> None:
     qtbot.addWidget(host)
     titles = [a.text().replace("&", "") for a in host.menuBar().actions()]
     assert titles == list(MENUS)
-    in_menus = {a.objectName() for m in host.menuBar().actions() for a in m.menu().actions()}  # type: ignore[union-attr]
+    in_menus = {
+        a.objectName() for m in host.menuBar().actions() for a in cast(QMenu, m.menu()).actions()
+    }
     assert in_menus == {spec.id for spec in ACTIONS}
 
 
