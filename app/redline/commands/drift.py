@@ -24,7 +24,7 @@ HELP = "how production drifted since a date, against a reference window"
 
 
 def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str, Handler]:
-    from redline.drift.service import DEFAULT_SINCE_DAYS, REFERENCE_HELP, SINCE_HELP
+    from redline.drift.options import DEFAULT_SINCE_DAYS, REFERENCE_HELP, SINCE_HELP
 
     p = commands.add_parser(
         "drift",

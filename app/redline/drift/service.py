@@ -34,13 +34,12 @@ from redline.analytics.drift_report import (
     score_finding,
 )
 from redline.drift import queries
+from redline.drift.options import DEFAULT_REFERENCE_DAYS, REFERENCE_HELP, SINCE_HELP
 from redline.errors import RedlineError
 from redline.policies.scope import prompts_in_scope
 from redline.progress import NO_PROGRESS, Progress, check
 
 __all__ = [
-    "DEFAULT_REFERENCE_DAYS",
-    "DEFAULT_SINCE_DAYS",
     "ReferenceSpec",
     "compute_drift",
     "load_frame",
@@ -49,15 +48,8 @@ __all__ = [
     "policy_drifts",
 ]
 
-DEFAULT_SINCE_DAYS = 14
-DEFAULT_REFERENCE_DAYS = 28
 # A segment key with more values than this is an id, not a mix worth a PSI.
 MAX_SEGMENT_VALUES = 50
-SINCE_HELP = "a date (2026-11-01), a date and time, or a span back from now (14d, 2w)"
-REFERENCE_HELP = (
-    "START..END (dates, END included), or batch ids (prefixes, comma-separated); "
-    f"default: the {DEFAULT_REFERENCE_DAYS} days before --since"
-)
 
 
 # --------------------------------------------------------------------------- parsing

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from redline import clock
 from redline.analytics.drift import DriftLevels
 from redline.analytics.drift_report import DriftFinding, DriftReport, WindowSummary
+from redline.drift.options import DEFAULT_REFERENCE_DAYS, DEFAULT_SINCE_DAYS
 from redline.drift.service import ReferenceSpec, compute_drift
 from redline.drift.suggest import suggest_sampling
 from redline.ui.page_tasks import PageTasks
@@ -49,8 +50,6 @@ from redline.ui.workspaces import WORKSPACES, WorkspaceContext
 __all__ = ["DriftPage"]
 
 STUDIO_KEY = "studio"
-DEFAULT_WATCH_DAYS = 14
-DEFAULT_REFERENCE_DAYS = 28
 COLUMNS = ("level", "window", "quantity", "slice", "measure", "what moved")
 LEVEL_TEXT = {"alert": "● alert", "watch": "○ watch"}
 
@@ -94,7 +93,7 @@ class DriftPage(QWidget):
         self._task: Task | None = None
 
         today = clock.today()
-        since = clock.start_of_day(today - timedelta(days=DEFAULT_WATCH_DAYS))
+        since = clock.start_of_day(today - timedelta(days=DEFAULT_SINCE_DAYS))
         reference_start = since - timedelta(days=DEFAULT_REFERENCE_DAYS)
 
         # -- controls --
