@@ -42,13 +42,13 @@ from PySide6.QtWidgets import (
 
 from redline.analytics.patterns import Pattern
 from redline.errors import RedlineError
-from redline.prompts.rules import Role, parse_role
 from redline.quality.data import TimeRange
 from redline.quality.disagreements import Adjudication, Disagreement, adjudicate, disagreements
 from redline.quality.overview import QualityOverview, quality_overview
 from redline.quality.report import WeeklyReport, write_weekly_report
 from redline.quality.rules import adjudication_refusal
 from redline.review.types import Changes, Verdict
+from redline.roles import Role, parse_role
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.quality.report_dialog import ReportRangeDialog, last_days
 from redline.ui.tasks import Task

@@ -32,8 +32,8 @@ from sqlalchemy import Engine
 from typing_extensions import override
 
 from redline.errors import RedlineError
+from redline.prompts.guidelines import Guidelines, load_guidelines, save_guidelines
 from redline.review import queue
-from redline.review.guidelines import Guidelines, load_guidelines, save_guidelines
 from redline.review.history import HistoryEntry, history_entries
 from redline.review.service import ReviewService
 from redline.review.taxonomy import categories
@@ -49,6 +49,7 @@ from redline.review.types import (
 )
 from redline.settings import Settings
 from redline.store.queries import BatchInfo, StoreStats, list_batches, store_stats
+from redline.store.search import ensure_search_index
 from redline.ui.actions import ACTIONS, REVIEW_MENUS, build_actions, build_menus
 from redline.ui.changes import ChangeHub
 from redline.ui.desktop import DesktopMixin
@@ -560,7 +561,7 @@ class MainWindow(DesktopMixin, QMainWindow):
         # the writer (chunked, so a submit never waits long for the write lock). The
         # queue's reads never write, so a search shown meanwhile runs again when done.
         task = self.runner.submit(
-            queue.ensure_search_index, self.engine, key="search-index", write=True,
+            ensure_search_index, self.engine, key="search-index", write=True,
             pass_progress=True,
         )  # fmt: skip
         task.signals.succeeded.connect(self._on_search_indexed)
