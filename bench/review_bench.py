@@ -57,7 +57,7 @@ def rss_mb() -> tuple[float, float]:
 def build(path: Path, samples: int) -> None:
     """Generate the store (bench/review_queries_bench.py's generator) and index it."""
     sys.path.insert(0, str(BENCH_DIR))
-    from redline.review import queue
+    from redline.store.search import ensure_search_index
     from review_queries_bench import build_store
 
     partial = path.with_suffix(".partial")
@@ -67,7 +67,7 @@ def build(path: Path, samples: int) -> None:
     engine = build_store(partial, samples)
     print(f"generated {samples:,} samples in {time.perf_counter() - t0:.0f} s", flush=True)
     t0 = time.perf_counter()
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     print(f"search index built in {time.perf_counter() - t0:.0f} s", flush=True)
     engine.dispose()
     partial.rename(path)

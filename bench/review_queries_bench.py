@@ -30,6 +30,7 @@ from redline.review.types import QueueFilter, QueueSort, ReviewInput, Verdict
 from redline.store.base import uuid7
 from redline.store.local import open_local_store
 from redline.store.models import Batch, Sample
+from redline.store.search import ensure_search_index
 
 T = TypeVar("T")
 
@@ -174,7 +175,7 @@ def run(engine: Engine) -> None:
     # Search index first: the queue's text filter needs it, and it is the UI's
     # background job after an import.
     t0 = time.perf_counter()
-    indexed = queue.ensure_search_index(engine)
+    indexed = ensure_search_index(engine)
     dt = time.perf_counter() - t0
     if indexed:
         print(

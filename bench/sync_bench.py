@@ -53,13 +53,13 @@ from tests.conftest import PgCluster, pg_cluster
 from import_bench import generate
 from redline import clock
 from redline.ingest.service import import_file
+from redline.profiles import Profile, make_profile
 from redline.store import models
 from redline.store.base import uuid7
 from redline.store.engine import postgres_engine
 from redline.store.local import open_local_store
 from redline.sync.connect import shared_engine
 from redline.sync.local import model_table
-from redline.sync.profiles import Profile, make_profile
 from redline.sync.server import add_user
 from redline.sync.service import SyncContext, sync
 

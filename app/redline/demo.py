@@ -16,8 +16,9 @@ bigger demo extends a smaller one. Running the demo again adds nothing.
 The demo refuses a store that has synced with a team database: it finds its prompts,
 experiment and policy by name, so in such a store it would add its versions under the
 team's own "support-assistant" (and a lead's next sync would push them). A store that
-tried the demo first and joined a team later is fine: sync renames the demo's rows
-"<name>.demo" and never pushes them (redline.sync.demo_rows).
+tried the demo first and joined a team later is fine: everything the demo makes is
+marked `is_demo` (its batch, prompts, experiment and policy), and sync renames the demo's
+rows "<name>.demo" and never pushes them (redline.sync.demo_rows).
 """
 
 from __future__ import annotations
@@ -1398,6 +1399,7 @@ def _add_catalog(engine: Engine, anchor: datetime) -> int:
                     owner=spec["owner"],
                     tags=list(spec["tags"]),
                     guidelines=spec["guidelines"],
+                    is_demo=True,
                     created_at=anchor - timedelta(days=60),
                     updated_at=anchor - timedelta(days=60),
                 )
@@ -1455,6 +1457,7 @@ def _add_catalog(engine: Engine, anchor: datetime) -> int:
                     planned_split=0.5,
                     status="running",
                     created_by="ana",
+                    is_demo=True,
                     created_at=anchor - timedelta(days=21),
                     updated_at=anchor - timedelta(days=21),
                 )
@@ -1475,6 +1478,7 @@ def _add_catalog(engine: Engine, anchor: datetime) -> int:
                     segment_field="language",
                     segment_thresholds=dict(POLICY_SEGMENT_THRESHOLDS),
                     created_by="carol (lead)",
+                    is_demo=True,
                     created_at=anchor - timedelta(days=50),
                     updated_at=anchor - timedelta(days=50),
                 )
@@ -1678,6 +1682,7 @@ def create_demo(
             source=DEMO_SOURCE,
             mapping=DEMO_MAPPING,
             imported_by=DEMO_IMPORTER,
+            demo=True,
             progress=progress,
         )
         batch_id, imported, bad = str(report.batch_id), report.imported, report.bad

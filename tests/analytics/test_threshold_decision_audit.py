@@ -15,8 +15,8 @@ from redline.policies.service import (
     decide_proposal,
     find_policy,
 )
-from redline.prompts.audit import audit_events, verify_chain
-from redline.prompts.rules import NotAllowed, Role
+from redline.roles import NotAllowed, Role
+from redline.store.audit import audit_events, verify_chain
 
 
 def _proposal(engine: Engine, segment: str | None, new_value: float) -> ProposalInfo:

@@ -26,7 +26,7 @@ from redline.policies.service import (
     import_policies,
     list_proposals,
 )
-from redline.prompts.rules import NotAllowed, Role
+from redline.roles import NotAllowed, Role
 from redline.settings import Settings, save_settings
 from redline.store.base import uuid7
 from redline.store.models import Batch, Policy, Review, Sample

@@ -19,7 +19,7 @@ from tests.ingest.helpers import (
 )
 
 from redline.errors import RedlineError
-from redline.ingest.readers import MAX_RECORD_BYTES
+from redline.ingest.records import MAX_RECORD_BYTES
 from redline.ingest.service import import_file
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, insert
 from tests.builders import batch_row
 
 from redline.prompts.catalog import DraftSpec, VersionInfo, create_draft, create_prompt, transition
-from redline.prompts.rules import Action, Role
+from redline.prompts.rules import Action
+from redline.roles import Role
 from redline.store.base import uuid7
 from redline.store.models import Batch, Experiment, Review, Sample
 

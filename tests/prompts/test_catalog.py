@@ -8,7 +8,6 @@ from sqlalchemy import Engine, select
 from tests.prompts.helpers import TEMPLATE, catalog, deployed
 
 from redline.errors import RedlineError
-from redline.prompts.audit import audit_events, verify_chain
 from redline.prompts.catalog import (
     DraftSpec,
     create_draft,
@@ -21,7 +20,9 @@ from redline.prompts.catalog import (
     update_draft,
 )
 from redline.prompts.diff import version_diff
-from redline.prompts.rules import Action, NotAllowed, Role
+from redline.prompts.rules import Action
+from redline.roles import NotAllowed, Role
+from redline.store.audit import audit_events, verify_chain
 from redline.store.models import PromptVersion
 from redline.store.models import PromptVersionStatus as Status
 from redline.store.session import session_scope

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from redline.prompts.rules import (
-    TRANSITIONS,
-    Action,
-    NotAllowed,
-    Role,
-    allowed_actions,
-    authorize,
-)
+from redline.prompts.rules import TRANSITIONS, Action, allowed_actions, authorize
+from redline.roles import NotAllowed, Role
 from redline.store.models import PromptVersionStatus as Status
 
 # (action, from status) -> status it leads to, when a lead who is not the author asks.

@@ -11,11 +11,11 @@ from tests.quality.helpers import T0, add_batch, add_review, add_samples
 
 from redline.analytics.quality import sample_outcomes
 from redline.errors import RedlineError
-from redline.prompts.rules import NotAllowed, Role
 from redline.quality.data import TimeRange, load_reviews
 from redline.quality.disagreements import Adjudication, adjudicate, disagreement, disagreements
 from redline.quality.rules import may_adjudicate
 from redline.review.types import Verdict
+from redline.roles import NotAllowed, Role
 from redline.store.models import Review, ReviewHistory
 
 

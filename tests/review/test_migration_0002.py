@@ -16,6 +16,7 @@ from redline.review.types import QueueFilter, QueueSort
 from redline.store import models  # registers every table
 from redline.store.base import Base
 from redline.store.migrate import alembic_config, current_revision, head_revision
+from redline.store.search import ensure_search_index
 
 MakeSamples = Callable[..., list[uuid.UUID]]
 
@@ -61,7 +62,7 @@ def test_downgrade_and_upgrade_keep_data_and_rebuild_search(
     engine: Engine, make_samples: MakeSamples
 ) -> None:
     make_samples([{"input_text": "omega"}])
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -73,6 +74,6 @@ def test_downgrade_and_upgrade_keep_data_and_rebuild_search(
         command.upgrade(config, "head")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT last_rowid FROM sample_fts_state")).scalar_one() == 0
-    assert queue.ensure_search_index(engine) == 1
+    assert ensure_search_index(engine) == 1
     omega = QueueFilter(status="all", text="omega")
     assert len(queue.snapshot(engine, omega, QueueSort(), "ann")) == 1

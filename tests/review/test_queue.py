@@ -21,6 +21,7 @@ from redline.review.service import ReviewService
 from redline.review.types import QueueFilter, QueueSort, ReviewInput, Verdict
 from redline.store.local import open_read_only
 from redline.store.models import Review, Sample
+from redline.store.search import ensure_search_index, search_backlog
 
 MakeSamples = Callable[..., list[uuid.UUID]]
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -78,7 +79,7 @@ class World:
         self.ids = make_samples(ROWS)
         self.ids += make_samples([ROW_5])
         # Search finds what is indexed; the window indexes on its writer after imports.
-        queue.ensure_search_index(engine)
+        ensure_search_index(engine)
         by_id = queue.rowids_of(engine, self.ids)
         self.rowids = [by_id[i] for i in self.ids]
         self.second_batch = (
@@ -301,12 +302,12 @@ class Recorder(CancelToken):
 
 def test_ensure_search_index_is_incremental(engine: Engine, make_samples: MakeSamples) -> None:
     make_samples([{"input_text": f"alpha {i}"} for i in range(7)])
-    assert queue.search_backlog(engine) == 7
+    assert search_backlog(engine) == 7
     progress = Recorder()
-    assert queue.ensure_search_index(engine, progress, chunk=3) == 7
+    assert ensure_search_index(engine, progress, chunk=3) == 7
     assert progress.updates == [(0, 7), (3, 7), (6, 7), (7, 7)]
-    assert queue.ensure_search_index(engine) == 0
-    assert queue.search_backlog(engine) == 0
+    assert ensure_search_index(engine) == 0
+    assert search_backlog(engine) == 0
 
     # Newly imported samples: the queue's reads search only what is indexed (they never
     # write); indexing on the writer makes them findable.
@@ -314,8 +315,8 @@ def test_ensure_search_index_is_incremental(engine: Engine, make_samples: MakeSa
     beta = QueueFilter(status="all", text="beta")
     assert len(queue.first_page(engine, beta, QueueSort(), ME)) == 0
     assert len(queue.snapshot(engine, beta, QueueSort(), ME)) == 0
-    assert queue.search_backlog(engine) == 1
-    assert queue.ensure_search_index(engine) == 1
+    assert search_backlog(engine) == 1
+    assert ensure_search_index(engine) == 1
     assert len(queue.snapshot(engine, beta, QueueSort(), ME)) == 1
 
 
@@ -325,12 +326,12 @@ def test_a_prefix_finds_words_indexed_after_an_earlier_search(
     # The search's first rows spell a prefix out as the indexed words it starts: words
     # indexed later must be found too, and the other words still have to match.
     make_samples([{"input_text": "zebra crossing"}, {"input_text": "zebra"}])
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     for text, count in (("zeb", 2), ("crossing zeb", 1), ("zebu", 0), ("Zebr", 2)):
         f = QueueFilter(status="all", text=text)
         assert len(queue.first_page(engine, f, QueueSort(), ME)) == count, text
     make_samples([{"input_text": "a zebu crossing"}, {"output": "zebus"}])
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     for text, count in (("zeb", 4), ("crossing zeb", 2), ("zebu", 2), ("zebus", 1)):
         f = QueueFilter(status="all", text=text)
         head = queue.first_page(engine, f, QueueSort(), ME)
@@ -356,7 +357,7 @@ def test_a_short_prefix_finds_its_first_rows_among_the_queues_rows(
             {"input_text": "plain", "captured_at": at(5), "score": 0.1},
         ]
     )
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     ReviewService(engine, reviewer=ME, device="d").submit(
         ReviewInput(ids[4], verdict=Verdict.BAD, correction="kale salad")
     )
@@ -378,11 +379,11 @@ def test_ensure_search_index_cancel_keeps_committed_chunks(
 ) -> None:
     make_samples([{"input_text": f"gamma {i}"} for i in range(10)])
     with pytest.raises(Cancelled):
-        queue.ensure_search_index(engine, Recorder(cancel_after=4), chunk=4)
-    assert queue.search_backlog(engine) == 6
+        ensure_search_index(engine, Recorder(cancel_after=4), chunk=4)
+    assert search_backlog(engine) == 6
     gamma = QueueFilter(status="all", text="gamma")
     assert len(queue.first_page(engine, gamma, QueueSort(), ME)) == 4
-    assert queue.ensure_search_index(engine, chunk=4) == 6
+    assert ensure_search_index(engine, chunk=4) == 6
     assert len(queue.first_page(engine, gamma, QueueSort(), ME)) == 10
 
 
@@ -390,14 +391,14 @@ def test_read_only_engine_searches_what_is_indexed(
     engine: Engine, store_path: Path, make_samples: MakeSamples
 ) -> None:
     make_samples([{"input_text": "delta one"}])
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     make_samples([{"input_text": "delta two"}])
     reader = open_read_only(store_path)
     try:
         delta = QueueFilter(status="all", text="delta")
         assert len(queue.snapshot(reader, delta, QueueSort(), ME)) == 1
         assert len(queue.first_page(reader, delta, QueueSort(), ME)) == 1
-        assert queue.search_backlog(reader) == 1
+        assert search_backlog(reader) == 1
     finally:
         reader.dispose()
 
@@ -406,7 +407,7 @@ def test_deleted_samples_leave_the_index_and_reused_rowids_are_indexed(
     engine: Engine, make_samples: MakeSamples
 ) -> None:
     ids = make_samples([{"input_text": "epsilon"}, {"input_text": "zeta"}])
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     with engine.begin() as conn:
         conn.execute(delete(Sample).where(Sample.id == ids[1]))
     (new,) = make_samples([{"input_text": "eta"}])
@@ -414,10 +415,10 @@ def test_deleted_samples_leave_the_index_and_reused_rowids_are_indexed(
         rowids = conn.execute(select(Sample.id)).scalars().all()
     assert len(rowids) == 2
     # "eta" may have the deleted sample's rowid: it must still get indexed.
-    assert queue.search_backlog(engine) == 1
+    assert search_backlog(engine) == 1
     everything = QueueFilter(status="all")
     assert len(queue.snapshot(engine, everything, QueueSort(), ME)) == 2
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     assert len(queue.snapshot(engine, QueueFilter(status="all", text="zeta"), QueueSort(), ME)) == 0
     eta = queue.snapshot(engine, QueueFilter(status="all", text="eta"), QueueSort(), ME)
     assert list(eta) == [queue.rowids_of(engine, [new])[new]]
@@ -466,7 +467,7 @@ def test_cjk_words_are_found_inside_a_run_of_characters(
             {"input_text": "hello", "output": "world"},
         ]
     )
-    queue.ensure_search_index(engine)
+    ensure_search_index(engine)
     ReviewService(engine, reviewer=ME, device="d").submit(
         ReviewInput(ids[2], verdict=Verdict.BAD, correction="退款已经处理")
     )

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
 from redline.ingest.service import import_file
+from redline.profiles import Profile, make_profile
 from redline.review.service import ReviewService
 from redline.review.types import ReviewInput, Verdict
 from redline.store.engine import postgres_engine
 from redline.store.local import open_local_store
 from redline.store.models import Sample
 from redline.sync.connect import shared_engine
-from redline.sync.profiles import Profile, make_profile
 from redline.sync.server import add_user
 from redline.sync.service import SyncContext, SyncReport, sync
 from redline.sync.shared import init_shared

@@ -29,10 +29,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from redline.profiles import make_profile
 from redline.store.local import open_local_store
 from redline.sync import service
 from redline.sync.connect import shared_engine
-from redline.sync.profiles import make_profile
 from redline.sync.service import SyncContext, sync
 
 

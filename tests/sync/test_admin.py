@@ -22,6 +22,7 @@ from tests.sync.conftest import SharedDb
 from typing_extensions import override
 
 from redline.errors import RedlineError
+from redline.profiles import Profile, make_profile, put_profile
 from redline.settings import Settings
 from redline.store.local import open_local_store
 from redline.sync.admin import (
@@ -31,7 +32,6 @@ from redline.sync.admin import (
     set_up_server,
 )
 from redline.sync.connect import ConnectionFailed, check_shared, shared_engine
-from redline.sync.profiles import Profile, make_profile, put_profile
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.sync.admin import ADMIN_LOGIN_KEY, AdminDialog
 from redline.ui.tasks import TaskRunner

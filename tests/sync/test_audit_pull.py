@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 from tests.sync.conftest import MakeMachine, SharedDb
 
-from redline.prompts.audit import audit_events, hash_covers_reason, verify_chain
 from redline.prompts.catalog import DraftSpec, create_draft, create_prompt, transition
-from redline.prompts.rules import Action, Role
+from redline.prompts.rules import Action
+from redline.roles import Role
+from redline.store.audit import audit_events, hash_covers_reason, verify_chain
 from redline.store.models import SharedAuditEvent
 from redline.sync.server import verify_audit
 

@@ -19,6 +19,7 @@ from tests.sync.conftest import MakeMachine, SharedDb, records
 
 from redline import cli
 from redline.errors import RedlineError, SchemaTooNewError
+from redline.profiles import get_profile, make_profile, put_profile
 from redline.review.types import Verdict
 from redline.settings import config_dir, data_dir, load_settings, log_dir
 from redline.sync.connect import ConnectionFailed, check_shared, shared_engine
@@ -28,7 +29,6 @@ from redline.sync.credentials import (
     password_for,
     store_password,
 )
-from redline.sync.profiles import get_profile, make_profile, put_profile
 
 if TYPE_CHECKING:
     from tests.conftest import SecretServiceDaemon

@@ -14,7 +14,7 @@ from tests.sync.conftest import Machine, MakeMachine, SharedDb
 from redline.cli import main
 from redline.demo import EXPERIMENT_NAME, POLICY_NAME, create_demo
 from redline.prompts.catalog import PROMPT_NAME, DraftSpec, create_draft, create_prompt
-from redline.review.guidelines import load_guidelines
+from redline.prompts.guidelines import load_guidelines
 from redline.store.base import uuid7
 from redline.store.models import Experiment, Policy, Prompt, PromptVersion
 from redline.store.session import session_scope

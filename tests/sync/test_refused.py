@@ -35,13 +35,13 @@ from redline.policies.service import (
     list_policies,
     list_proposals,
 )
-from redline.prompts.rules import NotAllowed, Role
+from redline.profiles import put_profile
 from redline.quality.disagreements import Adjudication, adjudicate
 from redline.review.types import Verdict
+from redline.roles import NotAllowed, Role
 from redline.settings import Settings, save_settings
 from redline.store.models import Policy, Review
 from redline.sync.credentials import SESSION_PASSWORDS
-from redline.sync.profiles import put_profile
 from redline.sync.server import add_user
 from redline.sync.service import pending_counts, sync_status
 from redline.ui.changes import ChangeHub

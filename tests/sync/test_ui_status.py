@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from tests.sync.conftest import MakeMachine, SharedDb, records
 
+from redline.profiles import Profile
 from redline.review.types import Verdict
 from redline.settings import Settings
 from redline.sync.credentials import SESSION_PASSWORDS
-from redline.sync.profiles import Profile
 from redline.ui.changes import ChangeHub
 from redline.ui.sync.dialog import ConnectionDialog
 from redline.ui.sync.password import PasswordDialog

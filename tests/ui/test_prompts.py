@@ -95,7 +95,8 @@ def test_a_lead_approves_deploys_and_rolls_back_with_an_audit_trail(
     qtbot: QtBot, make_window: Any, engine: Engine
 ) -> None:
     from redline.prompts.catalog import DraftSpec, create_draft, transition
-    from redline.prompts.rules import Action, Role
+    from redline.prompts.rules import Action
+    from redline.roles import Role
 
     deployed(engine, catalog(engine, author="ana"))
     v2 = create_draft(engine, "support", DraftSpec("Hello {product} in {language}."), actor="ana")

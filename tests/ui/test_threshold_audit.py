@@ -16,7 +16,7 @@ from redline.policies.service import (
     create_proposal,
     decide_proposal,
 )
-from redline.prompts.rules import Role
+from redline.roles import Role
 from redline.ui.prompts.catalog_page import CatalogPage
 
 

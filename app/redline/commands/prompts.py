@@ -175,7 +175,7 @@ def _date(value: str | None, option: str) -> datetime | None:
 
 
 def _identity() -> tuple[str, Any]:
-    from redline.prompts.rules import parse_role
+    from redline.roles import parse_role
     from redline.settings import load_settings
 
     return reviewer_name(), parse_role(load_settings().role)
@@ -404,8 +404,8 @@ def _rollback(engine: Any, args: argparse.Namespace) -> bool:
 
 
 def _audit(engine: Any, args: argparse.Namespace) -> bool:
-    from redline.prompts.audit import audit_events, verify_chain
     from redline.prompts.catalog import list_prompts, list_versions
+    from redline.store.audit import audit_events, verify_chain
 
     if args.verify:
         report = verify_chain(engine)

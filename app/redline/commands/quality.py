@@ -402,10 +402,10 @@ def _disputed_sample(engine: Any, text: str) -> Any:
 
 
 def cmd_adjudicate(args: argparse.Namespace) -> int:
-    from redline.prompts.rules import parse_role
     from redline.quality.disagreements import Adjudication, adjudicate, disagreement
     from redline.quality.rules import authorize_adjudication
     from redline.review.types import Verdict
+    from redline.roles import parse_role
     from redline.settings import load_settings
 
     settings = load_settings()

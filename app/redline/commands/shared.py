@@ -42,9 +42,9 @@ def cmd_shared(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from redline.commands.sync import ask_password
+    from redline.profiles import get_profile
     from redline.settings import load_settings
     from redline.sync.connect import connection_error, shared_engine
-    from redline.sync.profiles import get_profile
     from redline.sync.server import add_user, verify_audit
     from redline.sync.shared import init_shared
 

@@ -73,8 +73,8 @@ def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str,
 
 def ask_password(profile: object, *, from_stdin: bool) -> str:
     """The password for `profile`: stdin, the keyring, or a prompt (saying why)."""
+    from redline.profiles import Profile
     from redline.sync.credentials import SESSION_PASSWORDS, keyring_status, password_for
-    from redline.sync.profiles import Profile
 
     assert isinstance(profile, Profile)
     if from_stdin:
@@ -97,10 +97,10 @@ def ask_password(profile: object, *, from_stdin: bool) -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from redline.profiles import get_profile
     from redline.settings import load_settings
     from redline.sync.connect import check_shared, shared_engine
     from redline.sync.credentials import forget_password, store_password
-    from redline.sync.profiles import get_profile
     from redline.sync.service import SyncContext, sync, sync_status
 
     settings = load_settings()
@@ -174,9 +174,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from redline.settings import load_settings, save_settings
-    from redline.sync.credentials import forget_password
-    from redline.sync.profiles import (
+    from redline.profiles import (
         active_profile_name,
         get_profile,
         list_profiles,
@@ -184,6 +182,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         put_profile,
         remove_profile,
     )
+    from redline.settings import load_settings, save_settings
+    from redline.sync.credentials import forget_password
 
     settings = load_settings()
     action = args.profile_action

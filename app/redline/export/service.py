@@ -61,9 +61,9 @@ from redline.export.types import (
 )
 from redline.export.writers import CsvSink, JsonlSink, ParquetSink, Sink, Staging
 from redline.ingest.service import file_sha256
+from redline.profiles import active_profile_name, get_profile
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.settings import Settings
-from redline.sync.profiles import active_profile_name, get_profile
 
 __all__ = [
     "Candidate",

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from redline.errors import RedlineError
-from redline.ingest.mapping import BadRecord, Mapper, merge
-from redline.ingest.readers import TruncatedFileError, sniff
 
 # The import's own detection and reading, so the preview is exactly what it would do.
-from redline.ingest.service import _detect, _open_records, _require, default_source
+from redline.ingest.detection import detect, open_records, require_fields
+from redline.ingest.mapping import BadRecord, Mapper, merge
+from redline.ingest.readers import TruncatedFileError, sniff
+from redline.ingest.service import default_source
 from redline.store.models import SourceMapping
 from redline.store.session import session_scope
 
@@ -84,7 +85,7 @@ def explain_file(
     path = Path(path)
     kind = sniff(path)
     source = (source or default_source(path)).strip()
-    detection = _detect(path, kind, companions)
+    detection = detect(path, kind, companions)
     if detection.problems:
         raise RedlineError(
             "no record in the first lines could be read: " + "; ".join(detection.problems),
@@ -97,11 +98,11 @@ def explain_file(
             saved = dict(row.mapping) if row is not None else None
     base = merge(detection.mapping, saved) if saved else detection.mapping
     final = merge(base, mapping or {})
-    _require(final, detection.shape, path, detection.fields)
+    require_fields(final, detection.shape, path, detection.fields)
     tool = detection.tool
     mapper = Mapper(final)
     preview: list[PreviewRecord] = []
-    with _open_records(path, kind, expand=tool) as opened:
+    with open_records(path, kind, expand=tool) as opened:
         try:
             for raw in opened.records:
                 # A JSON document's element is shown at the file line it starts on.

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import orjson
 
-from redline.ingest.readers import MAX_RECORD_BYTES, RawRecord
+from redline.ingest.records import MAX_RECORD_BYTES, RawRecord
 
 _READ_CHUNK = 1024 * 1024
 

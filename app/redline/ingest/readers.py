@@ -21,16 +21,14 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, cast
 
 import orjson
 from typing_extensions import override
 
 from redline.errors import RedlineError
-
-MAX_RECORD_BYTES = 16 * 1024 * 1024
-"""A record larger than this is reported, not loaded: no reviewer reads a 50 MB output,
-and one such line must not take the app's memory with it."""
+from redline.ingest.json_document import STOPPED, is_json_document, read_json_document
+from redline.ingest.records import MAX_RECORD_BYTES, RawRecord
 
 _READ_CHUNK = 1024 * 1024
 # The csv module refuses fields over 128 KB by default; production outputs can be longer.
@@ -39,29 +37,6 @@ _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
-
-
-class RawRecord(NamedTuple):
-    """One unit of the file: a record, or why it could not be read.
-
-    A NamedTuple rather than a frozen dataclass: one is made per line of a
-    million-line import, and a tuple is made in half the time.
-
-    Attributes:
-        line: 1-based line (JSONL, CSV: the record's first line), row number (Parquet)
-            or element index (a JSON document): the unit an import skips and resumes by.
-        value: the record as a dict, or None when rejected.
-        raw: the record's bytes as read (for a content hash when it has no id).
-        error: why it was rejected, or None.
-        file_line: for an element of a JSON document, the file line its text starts on
-            (for the bad-row report); 0 when `line` is the line.
-    """
-
-    line: int
-    value: dict[str, Any] | None
-    raw: bytes
-    error: str | None = None
-    file_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,8 +87,6 @@ def sniff(path: Path) -> FileKind:
     if text.startswith(b"["):
         return FileKind("json", compressed, encoding)
     if text.startswith(b"{"):
-        from redline.ingest.json_document import is_json_document
-
         document = is_json_document(text)
         return FileKind("json" if document else "jsonl", compressed, encoding)
     return FileKind("csv", compressed, encoding)
@@ -187,8 +160,6 @@ def estimate_records(path: Path, kind: FileKind) -> int:
     finally:
         stream.close()
     if kind.format == "json":  # a record spans many lines: count the head's elements
-        from redline.ingest.json_document import STOPPED, read_json_document
-
         # The head ends inside an element: that "truncated" record is not one.
         records = read_json_document(io.BytesIO(head))
         elements = sum(1 for r in records if not (r.error or "").endswith(STOPPED))

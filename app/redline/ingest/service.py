@@ -29,7 +29,7 @@ import signal
 import threading
 import traceback
 import weakref
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,22 +40,18 @@ from sqlalchemy import Connection, Engine, select, update
 
 from redline import clock
 from redline.errors import RedlineError
-from redline.ingest.json_document import read_json_document
-from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, detect_mapping, merge
+from redline.ingest.detection import detect, open_records, require_fields
+from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, merge
 from redline.ingest.readers import (
     FileKind,
-    PositionedStream,
-    RawRecord,
     TruncatedFileError,
     estimate_records,
-    read_csv,
-    read_jsonl,
-    read_parquet,
     sniff,
 )
+from redline.ingest.records import RawRecord
 from redline.ingest.rows import SampleRows, insert_rows, insert_statement, record_columns
 from redline.ingest.sampling import SamplingPlan
-from redline.ingest.shapes import ToolImport, recognise
+from redline.ingest.shapes import ToolImport
 from redline.ingest.types import ImportReport, Problem, SamplingRule
 from redline.progress import NO_PROGRESS, Cancelled, Progress
 from redline.store import bulk
@@ -92,8 +88,6 @@ DEFER_INDEXES_MIN_SHARE = 0.5
 rows already in the store, builds the score index after its inserts instead of
 keeping it up to date row by row (see bulk.DEFERRED_INDEXES)."""
 
-DETECT_GOOD_RECORDS = 200
-DETECT_MAX_UNITS = 10_000
 EXCERPT_CHARS = 200
 REPORT_PROBLEMS = 100
 
@@ -119,58 +113,6 @@ def file_sha256(path: Path, progress: Progress = NO_PROGRESS) -> str:
             if progress.cancelled():
                 raise Cancelled()
     return digest.hexdigest()
-
-
-@dataclass
-class _Records:
-    """An open file's records and how far into the file we are."""
-
-    records: Iterator[RawRecord]
-    position: Callable[[], int]
-    total: int
-
-
-@contextmanager
-def _open_records(
-    path: Path, kind: FileKind, *, skip: int = 0, expand: ToolImport | None = None
-) -> Iterator[_Records]:
-    # A tool export (see redline.ingest.shapes) is read through its expander.
-    if kind.format == "parquet":
-        rows = _ParquetRows(path, kind, skip)
-        records = iter(rows) if expand is None else expand(iter(rows))
-        yield _Records(records, rows.position, rows.total)
-        return
-    stream = PositionedStream(path, kind)
-    readers = {"jsonl": read_jsonl, "json": read_json_document}
-    reader = readers.get(kind.format, read_csv)
-    records = reader(stream.stream, skip=skip)
-    try:
-        yield _Records(records if expand is None else expand(records), stream.position, stream.size)
-    finally:
-        records.close()  # before the stream: a reader's cleanup may still touch it
-        stream.close()
-
-
-class _ParquetRows:
-    """Parquet rows with row-count progress."""
-
-    def __init__(self, path: Path, kind: FileKind, skip: int) -> None:
-        import pyarrow.parquet as pq
-
-        self._path, self._kind, self._skip = path, kind, skip
-        self.row = 0
-        try:
-            self.total = pq.ParquetFile(path).metadata.num_rows if not kind.compressed else 0
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise RedlineError(f"not a readable Parquet file ({exc})", where=str(path)) from exc
-
-    def __iter__(self) -> Iterator[RawRecord]:
-        for record in read_parquet(self._path, self._kind, skip=self._skip):
-            self.row = record.line
-            yield record
-
-    def position(self) -> int:
-        return self.row
 
 
 def _excerpt(raw: bytes) -> str:
@@ -200,60 +142,6 @@ def _problem(record: RawRecord, reason: str) -> Problem:
     return Problem(record.line, reason, _excerpt(record.raw))
 
 
-@dataclass(frozen=True)
-class _Detection:
-    shape: str
-    mapping: dict[str, str]
-    fields: list[str]
-    """The first readable record's field names (for a message when no mapping fits)."""
-    problems: list[str]
-    """The first problems, when no record could be read at all."""
-    tool: ToolImport | None = None
-    """A recognised tool export (Langfuse, OpenTelemetry...), read through its expander."""
-
-
-def _detect(path: Path, kind: FileKind, companions: Sequence[Path] = ()) -> _Detection:
-    """Shape and mapping from the first records, read once."""
-    good: list[dict[str, Any]] = []
-    problems: list[str] = []
-    with _open_records(path, kind) as opened:
-        try:
-            for units, record in enumerate(opened.records, start=1):
-                if record.value is not None:
-                    good.append(record.value)
-                elif len(problems) < 3:
-                    problems.append(f"line {record.line}: {record.error}")
-                if len(good) >= DETECT_GOOD_RECORDS or units >= DETECT_MAX_UNITS:
-                    break
-        except TruncatedFileError as exc:
-            problems.append(f"line {exc.line + 1}: the file is truncated ({exc.detail})")
-    tool = recognise(good, path=path, companions=companions)
-    if tool is not None:
-        shape, mapping = tool.shape.name, tool.mapping
-    else:
-        detected = detect_mapping(good)
-        shape, mapping = detected.shape, detected.mapping
-    fields = list(good[0]) if good else []
-    return _Detection(shape, mapping, fields, problems if not good else [], tool)
-
-
-def _require(mapping: dict[str, str], shape: str, path: Path, fields: list[str]) -> None:
-    have_input = "input" in mapping or "messages" in mapping
-    missing = [
-        name
-        for name, ok in (("input", have_input), ("output", "output" in mapping or shape != "flat"))
-        if not ok
-    ]
-    if missing:
-        names = ", ".join(fields[:20]) or "none"
-        raise RedlineError(
-            f"no field could be recognised as the {' and the '.join(missing)} "
-            f"(the records have: {names})",
-            where=str(path),
-            hint=" ".join(f"--map {name}=FIELD" for name in missing),
-        )
-
-
 def import_file(
     path: Path,
     *,
@@ -264,6 +152,7 @@ def import_file(
     imported_by: str = "",
     progress: Progress = NO_PROGRESS,
     companions: Sequence[Path] = (),
+    demo: bool = False,
 ) -> ImportReport:
     """Import one file (JSONL, CSV, Parquet, or gzip of any) into the store.
 
@@ -281,6 +170,7 @@ def import_file(
             the current chunk, leaving a consistent, resumable batch.
         companions: files joined with this one (an OpenAI Batch input file with its
             output file).
+        demo: mark a new batch as demo data (`redline demo`), which sync never pushes.
 
     Raises:
         RedlineError: the file cannot be read at all (missing, empty, binary, unknown
@@ -315,7 +205,7 @@ def import_file(
     rule = sampling or SamplingRule()
     sha = file_sha256(path, progress)
 
-    detection = _detect(path, kind, companions)
+    detection = detect(path, kind, companions)
     shape, detected = detection.shape, detection.mapping
     if detection.problems:
         raise RedlineError(
@@ -326,7 +216,7 @@ def import_file(
         saved = session.get(SourceMapping, source)
         base = merge(detected, saved.mapping) if saved else detected
         final_mapping = merge(base, mapping or {})
-        _require(final_mapping, shape, path, detection.fields)
+        require_fields(final_mapping, shape, path, detection.fields)
         if saved is None:
             session.add(SourceMapping(source=source, mapping=final_mapping))
         elif mapping:
@@ -366,6 +256,7 @@ def import_file(
                 mapping=final_mapping,
                 sampling=sampling_desc,
                 imported_by=imported_by,
+                is_demo=demo,
             )
             session.add(batch)
             resumed = False
@@ -544,7 +435,7 @@ class _Importer:
 
     def count_pass(self, path: Path, kind: FileKind) -> None:
         """First pass for sampling rules that need counts: observe every good record."""
-        with _open_records(path, kind, expand=self.expand) as opened:
+        with open_records(path, kind, expand=self.expand) as opened:
             try:
                 for units, raw in enumerate(opened.records, start=1):
                     result = self.mapped.map(raw)
@@ -654,7 +545,7 @@ def _chunks(job: _ChunkJob, expand: ToolImport | None = None) -> Generator[_Chun
     resume_line = job.resume_line
     chunk = _Chunk(resume_line)
     ordinal = 0
-    with _open_records(job.path, job.kind, skip=job.skip, expand=expand) as opened:
+    with open_records(job.path, job.kind, skip=job.skip, expand=expand) as opened:
         # Bound once: the loop runs once per record of a file of millions.
         map_record, decide, row = mapped.map, plan.decide, rows.row
         keep_all = plan.rule.kind == "all"

@@ -8,7 +8,7 @@ lead's (`authorize_decision`, the same rule for the studio, which offers the but
 only to a lead, and any other caller), so a reviewer's store never moves a threshold
 the server would refuse.
 
-A decision is audited here too (`redline.prompts.audit`, as prompt lifecycle changes
+A decision is audited here too (`redline.store.audit`, as prompt lifecycle changes
 are): who decided, approve or reject, the policy, segment and values, the note as the
 reason, when. The shared database's trigger records the same decision when it is pushed;
 the audit view shows the two as one (`link_shared`: same proposal, person and status).
@@ -30,8 +30,8 @@ from sqlalchemy import Engine, select
 from redline import clock
 from redline.analytics.threshold import Target, action_target
 from redline.errors import RedlineError
-from redline.prompts.audit import append_event
-from redline.prompts.rules import NotAllowed, Role
+from redline.roles import NotAllowed, Role
+from redline.store.audit import append_event
 from redline.store.base import uuid7
 from redline.store.models import Policy, ProposalStatus, ThresholdProposal
 from redline.store.session import session_scope

@@ -1,7 +1,7 @@
 """The prompt catalog: prompts, their versions, and every governed change to them.
 
 Every write here is one transaction that changes the rows and appends the audit events
-that describe the change (`redline.prompts.audit`), so a change and its record are
+that describe the change (`redline.store.audit`), so a change and its record are
 never apart. Who may do what is decided by `redline.prompts.rules.authorize`.
 Versions are synced rows: each local change bumps `revision` and marks the row dirty.
 """
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from redline import clock
 from redline.errors import RedlineError
-from redline.prompts.audit import append_event
-from redline.prompts.rules import Action, NotAllowed, Role, authorize
+from redline.prompts.rules import Action, authorize
 from redline.prompts.templates import template_variables, validate_template
+from redline.roles import NotAllowed, Role
+from redline.store.audit import append_event
 from redline.store.base import uuid7
 from redline.store.models import Prompt, PromptVersion
 from redline.store.models import PromptVersionStatus as Status

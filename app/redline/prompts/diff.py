@@ -2,7 +2,7 @@
 
 Parameters and tools are compared as indented JSON with sorted keys, so a changed
 temperature shows as one changed number, whatever order the keys were written in.
-The word diff itself is the review's (`redline.review.diff.word_diff`).
+The word diff itself is the one corrections use too (`redline.textdiff.word_diff`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redline.prompts.catalog import VersionInfo
-from redline.review.diff import DiffSegment, diff_stats, word_diff
+from redline.textdiff import DiffSegment, diff_stats, word_diff
 
 __all__ = ["FieldDiff", "as_text", "version_diff"]
 

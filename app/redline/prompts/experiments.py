@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from redline.errors import RedlineError
-from redline.prompts.audit import append_event
 from redline.prompts.catalog import find_version
 from redline.prompts.evidence import ExperimentInfo, find_experiment
+from redline.store.audit import append_event
 from redline.store.base import uuid7
 from redline.store.models import Experiment
 from redline.store.session import session_scope

@@ -41,7 +41,7 @@ from redline.export.types import ExportFilters, ExportOptions, ExportResult, Rev
 from redline.ingest.service import import_file
 from redline.ingest.types import ImportReport
 from redline.progress import NO_PROGRESS, Progress, check
-from redline.prompts.regression_cases import cases, chunks, regression_outputs, regression_source
+from redline.review.regression_cases import cases, chunks, regression_outputs, regression_source
 from redline.store.models import Batch, Review, Sample
 from redline.store.session import session_scope
 

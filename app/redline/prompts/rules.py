@@ -15,13 +15,14 @@
 The GUI asks `allowed_actions` which buttons to offer; the services call `authorize`
 before every transition; the shared database's policies mirror the same table
 (`TRANSITIONS`, `LEAD_ONLY`, `NOT_BY_AUTHOR`), so a modified client gains nothing.
+The roles and `NotAllowed` are app-wide (redline.roles).
 """
 
 from __future__ import annotations
 
 import enum
 
-from redline.errors import RedlineError
+from redline.roles import NotAllowed, Role
 from redline.store.models import PromptVersionStatus as Status
 
 __all__ = [
@@ -29,17 +30,9 @@ __all__ = [
     "NOT_BY_AUTHOR",
     "TRANSITIONS",
     "Action",
-    "NotAllowed",
-    "Role",
     "allowed_actions",
     "authorize",
-    "parse_role",
 ]
-
-
-class Role(enum.StrEnum):
-    REVIEWER = "reviewer"
-    LEAD = "lead"
 
 
 class Action(enum.StrEnum):
@@ -65,22 +58,6 @@ LEAD_ONLY = frozenset(
     {Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.ROLLBACK, Action.RETIRE}
 )
 NOT_BY_AUTHOR = frozenset({Action.APPROVE, Action.REJECT})
-
-
-class NotAllowed(RedlineError):
-    """A transition the status, the role or the four-eyes rule does not allow."""
-
-
-def parse_role(value: str) -> Role:
-    """'reviewer' or 'lead' (the Settings value); anything else is an error."""
-    try:
-        return Role(value.strip().lower())
-    except ValueError:
-        raise RedlineError(
-            f"unknown role {value!r}",
-            where="settings: role",
-            hint="use 'reviewer' or 'lead'",
-        ) from None
 
 
 def _refusal(action: Action, *, status: Status, actor: str, author: str, role: Role) -> str:

@@ -22,11 +22,11 @@ from sqlalchemy import Engine, Select, false, func, select
 
 from redline import clock
 from redline.errors import RedlineError
-from redline.prompts.rules import Role
 from redline.quality.data import ALL_TIME, TimeRange, live
 from redline.quality.rules import authorize_adjudication
 from redline.review.service import review_id
 from redline.review.types import Changes, Verdict
+from redline.roles import Role
 from redline.store.models import Review, ReviewHistory, Sample
 from redline.store.session import session_scope
 

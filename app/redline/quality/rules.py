@@ -11,7 +11,7 @@ login that is not a member of `redline_lead` (`redline.sync.server`).
 
 from __future__ import annotations
 
-from redline.prompts.rules import NotAllowed, Role
+from redline.roles import NotAllowed, Role
 
 __all__ = ["adjudication_refusal", "authorize_adjudication", "may_adjudicate"]
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from redline import clock
 from redline.analytics.stats import Rate, TestResult, rate, sign_test
 from redline.errors import RedlineError
-from redline.prompts.regression_cases import REGRESSION_PREFIX, cases, chunks, regression_outputs
+from redline.review.regression_cases import REGRESSION_PREFIX, cases, chunks, regression_outputs
 from redline.review.service import review_id
 from redline.store.models import Preference, Review, ReviewHistory, Sample
 from redline.store.session import session_scope

@@ -13,8 +13,9 @@ Why the queries look the way they do, at a million samples:
   collected once (a primary-key probe per review) into a set the scan tests against,
   instead of probing the reviews once per sample.
 - Full-text search is SQLite FTS5 (`sample_fts` over input and output, `review_fts`
-  over corrections); samples are indexed in chunks by `ensure_search_index`, never by
-  a trigger on insert, which would multiply import time.
+  over corrections); samples are indexed in chunks by
+  `redline.store.search.ensure_search_index`, never by a trigger on insert, which would
+  multiply import time.
 
 These queries are SQLite-only on purpose (rowid, FTS5): the queue always runs on the
 local store, also when the team shares a PostgreSQL database.
@@ -27,17 +28,14 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine
 
-from redline.errors import RedlineError
 from redline.progress import NO_PROGRESS, Cancelled, Progress, check
 from redline.review.types import (
     SORT_COLUMNS,
@@ -46,6 +44,7 @@ from redline.review.types import (
     SampleRow,
     Verdict,
 )
+from redline.store.driver import sqlite_connection
 
 __all__ = [
     "FIRST_PAGE",
@@ -56,22 +55,17 @@ __all__ = [
     "RowIds",
     "cjk_words",
     "distinct_models",
-    "ensure_search_index",
     "first_page",
     "fts_query",
     "load_rows",
     "load_rows_if_readable",
     "rowids_of",
-    "search_backlog",
     "snapshot",
 ]
 
 PAGE_SIZE = 200
 FIRST_PAGE = 100
 PREVIEW_CHARS = 120
-# Samples indexed per transaction: small enough that a submit waiting for the write
-# lock waits a fraction of a second, large enough that commits are not the cost.
-INDEX_CHUNK = 10_000
 
 RowIds = npt.NDArray[np.int64]
 
@@ -252,31 +246,6 @@ def _queue_sql(filter: QueueFilter, sort: QueueSort, reviewer: str) -> tuple[str
     return f"SELECT s.rowid FROM sample s{where}{_order_by(sort)}", params
 
 
-@contextmanager
-def _driver(engine: Engine) -> Iterator[sqlite3.Connection]:
-    """The sqlite3 connection itself: a million rowids through the driver's cursor cost a
-    fraction of what they cost as SQLAlchemy rows. Our engines run it in autocommit mode,
-    so each statement reads one consistent snapshot of its own."""
-    if engine.dialect.name != "sqlite":
-        raise RedlineError(
-            f"the review queue runs on the local SQLite store, not on {engine.dialect.name}",
-            hint="open the local store",
-        )
-    raw = engine.raw_connection()
-    try:
-        conn = cast(sqlite3.Connection, raw.driver_connection)
-        # A queue read scans an index once: a big page cache buys nothing, and the
-        # engine's 64 MB per connection, times the reads running at once, is most of
-        # the app's peak memory at a million samples.
-        conn.execute("PRAGMA cache_size = -8192")
-        # Sorting a million rowids (a sort by model, score) spills to a temporary file
-        # instead of growing the process by a hundred megabytes.
-        conn.execute("PRAGMA temp_store = FILE")
-        yield conn
-    finally:
-        raw.close()
-
-
 def snapshot(
     engine: Engine,
     filter: QueueFilter,
@@ -290,11 +259,12 @@ def snapshot(
     through `progress` stops the query itself (raises `Cancelled`), so a snapshot
     superseded by the next filter change stops costing CPU and memory at once. It only
     reads: a text filter finds the samples already in the search index, so after an
-    import run `ensure_search_index` (on the writer) and then take the snapshot again.
+    import run `redline.store.search.ensure_search_index` (on the writer) and then take
+    the snapshot again.
     """
     check(progress)
     sql, params = _queue_sql(filter, sort, reviewer)
-    with _driver(engine) as conn:
+    with sqlite_connection(engine) as conn:
         # SQLite calls this every N virtual-machine steps; True interrupts the query.
         conn.set_progress_handler(progress.cancelled, 50_000)
         try:
@@ -329,7 +299,7 @@ def first_page(
     For the queue to show rows at once after a filter change while the snapshot builds.
     Like the snapshot it searches what is already indexed.
     """
-    with _driver(engine) as conn:
+    with sqlite_connection(engine) as conn:
         if fts_query(filter.text) and not cjk_words(filter.text):
             head = _text_head(conn, filter, sort, reviewer, limit)
             if head is not None:
@@ -384,7 +354,7 @@ _MODELS: dict[tuple[str, int], tuple[str | None, ...]] = {}
 
 def distinct_models(engine: Engine) -> tuple[str | None, ...]:
     """The models the store's samples name (None for samples without one); cached."""
-    with _driver(engine) as conn:
+    with sqlite_connection(engine) as conn:
         (newest,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM sample").fetchone()
         key = (str(engine.url.database), int(newest))
         cached = _MODELS.get(key)
@@ -577,7 +547,7 @@ def load_rows(engine: Engine, rowids: npt.ArrayLike, reviewer: str) -> list[Samp
     keys = [int(k) for k in np.asarray(rowids, dtype=np.int64).ravel()]
     if not keys:
         return []
-    with _driver(engine) as conn:
+    with sqlite_connection(engine) as conn:
         found = conn.execute(_ROWS_SQL, {"me": reviewer, "rowids": json.dumps(keys)}).fetchall()
     by_rowid: dict[int, SampleRow] = {}
     for (
@@ -628,84 +598,9 @@ def rowids_of(engine: Engine, sample_ids: list[uuid.UUID]) -> dict[uuid.UUID, in
     """The rowid of each sample id that exists (to map `Changes` onto queue rows)."""
     if not sample_ids:
         return {}
-    with _driver(engine) as conn:
+    with sqlite_connection(engine) as conn:
         found = conn.execute(
             "SELECT id, rowid FROM sample WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps([i.hex for i in sample_ids]),),
         ).fetchall()
     return {uuid.UUID(hex=sample_id): rowid for sample_id, rowid in found}
-
-
-def _search_state(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(highest indexed sample rowid, highest sample rowid)."""
-    try:
-        (indexed,) = conn.execute("SELECT last_rowid FROM sample_fts_state WHERE id = 1").fetchone()
-    except sqlite3.OperationalError as exc:
-        raise RedlineError(
-            "this store has no search index (schema older than 0002)",
-            hint="open it with redline.store.local.open_local_store, which upgrades it",
-        ) from exc
-    (newest,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM sample").fetchone()
-    return int(indexed), int(newest)
-
-
-def search_backlog(engine: Engine) -> int:
-    """How many samples are not in the search index yet (0: search finds everything)."""
-    with _driver(engine) as conn:
-        indexed, newest = _search_state(conn)
-        if newest <= indexed:
-            return 0
-        (count,) = conn.execute(
-            "SELECT count(*) FROM sample WHERE rowid > ?", (indexed,)
-        ).fetchone()
-        return int(count)
-
-
-def ensure_search_index(
-    engine: Engine, progress: Progress = NO_PROGRESS, *, chunk: int = INDEX_CHUNK
-) -> int:
-    """Add the samples not yet in the full-text index; returns how many were added.
-
-    Chunks of `chunk` samples, each one committed transaction, so a cancel (raises
-    `Cancelled`) or a crash keeps what was done and the next call goes on from there.
-    Cheap when there is nothing to do (two reads, no write lock). Needs the writer
-    engine; the UI runs it in a background task after an import.
-    """
-    with _driver(engine) as conn:
-        indexed, newest = _search_state(conn)
-        if newest <= indexed:
-            return 0
-        (total,) = conn.execute(
-            "SELECT count(*) FROM sample WHERE rowid > ?", (indexed,)
-        ).fetchone()
-        done = 0
-        progress.update(0, total, "indexing samples for search")
-        while True:
-            check(progress)
-            # IMMEDIATE: take the write lock before reading the state, so two indexers
-            # (a background task and a search) never index the same rows twice.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                indexed, _ = _search_state(conn)
-                (upper, count) = conn.execute(
-                    "SELECT max(rowid), count(*) FROM "
-                    "(SELECT rowid FROM sample WHERE rowid > ? ORDER BY rowid LIMIT ?)",
-                    (indexed, chunk),
-                ).fetchone()
-                if upper is None:
-                    conn.execute("COMMIT")
-                    break
-                conn.execute(
-                    "INSERT INTO sample_fts (rowid, input_text, output) "
-                    "SELECT rowid, input_text, output FROM sample WHERE rowid > ? AND rowid <= ?",
-                    (indexed, upper),
-                )
-                conn.execute("UPDATE sample_fts_state SET last_rowid = ? WHERE id = 1", (upper,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            done += int(count)
-            progress.update(done, max(total, done), "indexing samples for search")
-        return done

@@ -91,7 +91,14 @@ class SyncedMixin:
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Batch(SyncedMixin, Base):
+class DemoMarker:
+    """`is_demo`: the row is demo data (`redline demo`, migration 0007), which sync never
+    pushes unless asked (redline.sync.demo_rows)."""
+
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Batch(SyncedMixin, DemoMarker, Base):
     """One import: where it came from, how it was mapped and sampled, what happened."""
 
     __tablename__ = "batch"
@@ -319,7 +326,7 @@ class ReviewDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
-class Policy(SyncedMixin, Base):
+class Policy(SyncedMixin, DemoMarker, Base):
     """A named decision rule: score >= t (or <= t) leads to an action, per segment."""
 
     __tablename__ = "policy"
@@ -362,7 +369,7 @@ class ThresholdProposal(SyncedMixin, Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
 
-class Prompt(SyncedMixin, Base):
+class Prompt(SyncedMixin, DemoMarker, Base):
     """A prompt in the catalog."""
 
     __tablename__ = "prompt"
@@ -398,7 +405,7 @@ class PromptVersion(SyncedMixin, Base):
     decided_at: Mapped[datetime | None]
 
 
-class Experiment(SyncedMixin, Base):
+class Experiment(SyncedMixin, DemoMarker, Base):
     """An A/B comparison of two prompt versions (or variants)."""
 
     __tablename__ = "experiment"
@@ -445,7 +452,7 @@ class SharedAuditEvent(Base):
 
     Kept apart from `audit_event`, the local chain: the server numbers its own chain,
     so its positions collide with local ones, and its hash is computed by the server's
-    function (redline.prompts.audit.shared_event_hash mirrors it) over the JSON text the
+    function (redline.store.audit.shared_event_hash mirrors it) over the JSON text the
     server wrote, kept here in `before_text` / `after_text` so the copy can be verified.
     """
 

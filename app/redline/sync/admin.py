@@ -20,11 +20,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from redline.errors import RedlineError
+from redline.profiles import Profile
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.store.migrate import head_revision, known_revisions
 from redline.sync.connect import ConnectionFailed, connection_error, shared_engine
 from redline.sync.credentials import redact
-from redline.sync.profiles import Profile
 from redline.sync.server import (
     LEAD_ROLE,
     REVIEWER_ROLE,

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from redline.errors import RedlineError, SchemaTooNewError
+from redline.profiles import Profile
 from redline.store.migrate import head_revision, known_revisions
 from redline.sync.credentials import redact
-from redline.sync.profiles import Profile
 from redline.sync.server import LEAD_ROLE, SERVER_OBJECTS_VERSION, server_objects_version
 
 CONNECT_TIMEOUT_S = 8

@@ -17,7 +17,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 
 from redline.errors import RedlineError
-from redline.sync.profiles import Profile
+from redline.profiles import Profile
 
 NO_KEYRING_REASON = (
     "no system keyring is available (no Secret Service, Keychain or Credential Locker), "

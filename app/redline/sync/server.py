@@ -29,7 +29,7 @@ says which formula wrote it: upper-case hex covers the reason
 upgrade (`redline_audit_hash`, no reason). Verification recomputes each event with the
 formula its hash names and refuses a lower-case event after an upper-case one, so an
 upgraded database keeps verifying its old events and a changed reason is caught in
-every new one (redline.prompts.audit mirrors both for the pulled copy).
+every new one (redline.store.audit mirrors both for the pulled copy).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
-from redline.prompts.audit import hash_covers_reason
+from redline.store.audit import hash_covers_reason
 
 # 2: shared_audit_event (schema 0004) is local only.
 # 3: the audit hash covers the reason (redline_audit_hash_with_reason).

@@ -16,14 +16,14 @@ One sync = push, then pull:
 
 What is pushed: reviews and their history, batches with their samples, prompts, prompt
 versions and proposals, written by this login (policies and experiments too for a
-lead). Demo data (`redline demo`: the demo-production batch, reviews made by the demo,
-and its catalog, see redline.sync.demo_rows) is never pushed unless `include_demo` is
+lead). Demo data (`redline demo`: rows it marked `is_demo`, the demo batch's samples and
+their reviews, see redline.sync.demo_rows) is never pushed unless `include_demo` is
 asked for, so a store that was used to try Redline can join a team database without
 polluting it. A local prompt, version, policy or experiment whose name a different
 shared row has is renamed before push or pull (redline.sync.names); the report lists it.
 
 What is pulled besides the shared tables: the server's audit events, into the local
-read-only copy `shared_audit_event` (redline.prompts.audit explains the two chains).
+read-only copy `shared_audit_event` (redline.store.audit explains the two chains).
 A row the server refuses (row-level security, a constraint) is named in the report and
 stays a local change; it is remembered (redline.sync.refusals) and left out of the next
 pushes until the user changes it. A refused threshold decision is undone: the proposal
@@ -66,17 +66,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
 from redline import clock
-from redline.demo import DEMO_DEVICE, DEMO_SOURCE
 from redline.errors import RedlineError
+from redline.profiles import Profile
 from redline.progress import NO_PROGRESS, Progress, check
-from redline.review.queue import ensure_search_index
 from redline.store import models
+from redline.store.search import ensure_search_index
 from redline.sync import local, refusals
 from redline.sync.connect import SharedInfo, check_shared, connection_error
 from redline.sync.credentials import redact
-from redline.sync.demo_rows import demo_condition
+from redline.sync.demo_rows import demo_batch, demo_condition
 from redline.sync.names import named_table, resolve_clashes
-from redline.sync.profiles import Profile
 from redline.sync.upload import (
     insert_staged,
     push_columns,
@@ -128,7 +127,7 @@ PULL_TABLES: tuple[Table, ...] = (
 
 def _pull_query(table: Table) -> Any:
     """What to read from a shared table; audit events with their JSON as the server's
-    text, which their hash covers (redline.prompts.audit.shared_event_hash)."""
+    text, which their hash covers (redline.store.audit.shared_event_hash)."""
     if table is not AUDIT:
         return select(table)
     columns = [c for c in AUDIT.c if c.name not in ("before", "after")]
@@ -198,7 +197,7 @@ def _push_filter(table: Table, user: str, info: SharedInfo, include_demo: bool) 
     """Which dirty local rows this login pushes from `table` (None: none)."""
     if table is BATCH:
         cond = and_(BATCH.c.imported_by == user, BATCH.c.status != "importing")
-        return cond if include_demo else and_(cond, BATCH.c.source != DEMO_SOURCE)
+        return cond if include_demo else and_(cond, ~demo_batch())
     if table in (REVIEW, HISTORY):
         # Only reviews of samples the server has: their batch was pulled or pushed. As
         # NOT IN the samples of the batches still local (usually none), which SQLite
@@ -206,12 +205,13 @@ def _push_filter(table: Table, user: str, info: SharedInfo, include_demo: bool) 
         # up every review's sample and batch (0.3 s to count 100,000 reviews).
         local_only: ColumnElement[bool] = BATCH.c.dirty.is_(True)
         if not include_demo:
-            local_only = or_(local_only, BATCH.c.source == DEMO_SOURCE)
+            # The demo's reviews (and the user's own of demo samples) are reviews
+            # of the demo batch's samples, so they stay local with it.
+            local_only = or_(local_only, demo_batch())
         off_server = select(SAMPLE.c.id).where(
             SAMPLE.c.batch_id.in_(select(BATCH.c.id).where(local_only))
         )
-        cond = and_(table.c.reviewer == user, table.c.sample_id.not_in(off_server))
-        return cond if include_demo else and_(cond, table.c.device != DEMO_DEVICE)
+        return and_(table.c.reviewer == user, table.c.sample_id.not_in(off_server))
     rule: Any = None
     if table is PROMPT:
         rule = true() if info.is_lead else PROMPT.c.owner == user

@@ -11,10 +11,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from redline.errors import RedlineError
-from redline.prompts.rules import Role, parse_role
+from redline.profiles import active_profile_name
 from redline.review.taxonomy import categories
+from redline.roles import Role, parse_role
 from redline.settings import Settings, save_settings
-from redline.sync.profiles import active_profile_name
 from redline.ui.actions import apply_keymap, effective_keymap
 from redline.ui.dialogs.settings_dialog import SettingsDialog
 from redline.ui.sync.admin import AdminDialog

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from typing_extensions import override
 
 from redline.errors import RedlineError
-from redline.review.guidelines import Guidelines
+from redline.prompts.guidelines import Guidelines
 from redline.review.service import ReviewService
 from redline.review.taxonomy import categories
 from redline.review.types import Changes

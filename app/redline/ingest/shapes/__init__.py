@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from redline.errors import RedlineError
-from redline.ingest.readers import RawRecord
+from redline.ingest.records import RawRecord
 from redline.ingest.shapes import hf, langfuse, langsmith, openai_batch, otel
 from redline.ingest.shapes.common import (
     ExportError,

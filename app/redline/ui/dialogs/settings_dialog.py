@@ -33,9 +33,9 @@ from typing_extensions import override
 
 from redline.errors import RedlineError
 from redline.export.redaction import compile_custom_patterns
+from redline.profiles import get_profile
 from redline.review.taxonomy import DEFAULT_CATEGORIES
 from redline.settings import Settings, save_settings
-from redline.sync.profiles import get_profile
 from redline.ui.actions import effective_keymap
 from redline.ui.dialogs.settings_pages import ShortcutsPage, TaxonomyPage
 from redline.ui.theme import current_theme

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from redline.review.diff import word_diff
 from redline.review.pairwise import (
     PairChoice,
     PairItem,
@@ -45,6 +44,7 @@ from redline.review.pairwise import (
     shown_first,
 )
 from redline.review.types import Changes
+from redline.textdiff import word_diff
 from redline.ui.page_tasks import PageTasks
 from redline.ui.resources import load_tokens
 from redline.ui.tasks import Task

@@ -44,7 +44,6 @@ from typing_extensions import override
 from redline import clock
 from redline.analytics.quality import VersionQuality
 from redline.errors import RedlineError
-from redline.prompts.audit import AuditRecord, ChainReport, audit_events, verify_chain
 from redline.prompts.catalog import (
     DraftSpec,
     PromptInfo,
@@ -60,9 +59,11 @@ from redline.prompts.catalog import (
 from redline.prompts.diff import version_diff
 from redline.prompts.evidence import version_quality_of
 from redline.prompts.files import read_version_file, write_version_file
-from redline.prompts.rules import Action, Role, allowed_actions, parse_role
+from redline.prompts.rules import Action, allowed_actions
 from redline.prompts.templates import check_template
 from redline.review.types import Changes
+from redline.roles import Role, parse_role
+from redline.store.audit import AuditRecord, ChainReport, audit_events, verify_chain
 from redline.ui.page_tasks import PageTasks
 from redline.ui.prompts.regression_panel import RegressionPanel
 from redline.ui.prompts.side_by_side import SideBySideDiff
@@ -74,7 +75,7 @@ __all__ = ["CatalogPage"]
 VERSION_FILES = "YAML (*.yaml *.yml);;JSON (*.json)"
 VERSION_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.RETIRE)
 AUDIT_PERIODS = {"any time": None, "last 24 hours": 1, "last 7 days": 7, "last 30 days": 30}
-# The "#" column: two chains, one view (redline.prompts.audit.link_shared).
+# The "#" column: two chains, one view (redline.store.audit.link_shared).
 AUDIT_REF_HELP = (
     "12: event 12 of this computer's audit chain (changes made here).\n"
     "S4: event 4 of the team database's chain (written by its triggers, pulled by sync).\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from redline.review.diff import DiffSegment
+from redline.textdiff import DiffSegment
 from redline.ui.resources import load_tokens
 from redline.ui.theme import current_theme
 from redline.ui.widgets.diff_view import diff_html

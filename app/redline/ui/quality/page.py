@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 from redline import clock
 from redline.analytics.patterns import Pattern
 from redline.errors import RedlineError
-from redline.prompts.rules import Role, parse_role
 from redline.quality.agreement_tables import (
     CATEGORIES_HEADER,
     PAIRS_HEADER,
@@ -57,6 +56,7 @@ from redline.quality.overview import QualityOverview, quality_overview
 from redline.quality.report import WeeklyReport, write_weekly_report
 from redline.quality.rules import adjudication_refusal
 from redline.review.types import Changes, Verdict
+from redline.roles import Role, parse_role
 from redline.ui.page_tasks import PageTasks
 from redline.ui.quality.report_dialog import ReportRangeDialog, last_days
 from redline.ui.tasks import Task

@@ -29,6 +29,7 @@ from redline.review.types import (
     Verdict,
 )
 from redline.store.queries import BatchInfo, StoreStats
+from redline.store.search import ensure_search_index
 from redline.ui.changes import ChangeHub
 from redline.ui.models.queue_model import QueueModel
 from redline.ui.review import background
@@ -322,7 +323,7 @@ class ReviewController(QObject):
         # the writer (chunked, so a submit never waits long for the write lock). The
         # queue's reads never write, so a search shown meanwhile runs again when done.
         task = self.runner.submit(
-            queue.ensure_search_index, self.engine, key="search-index", write=True,
+            ensure_search_index, self.engine, key="search-index", write=True,
             pass_progress=True,
         )  # fmt: skip
         task.signals.succeeded.connect(self._on_search_indexed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy import Engine
 
-from redline.review.guidelines import Guidelines, load_guidelines, save_guidelines
+from redline.prompts.guidelines import Guidelines, load_guidelines, save_guidelines
 from redline.review.types import Changes
 from redline.ui.changes import ChangeHub
 from redline.ui.resources import guidelines_text

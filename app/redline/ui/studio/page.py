@@ -54,7 +54,7 @@ from redline.policies.service import (
     list_proposals,
 )
 from redline.policies.studio import DIMENSIONS, StudioView, compute_view
-from redline.prompts.rules import Role, parse_role
+from redline.roles import Role, parse_role
 from redline.ui.dialogs.errors import ErrorDialog
 from redline.ui.page_tasks import PageTasks
 from redline.ui.resources import load_tokens

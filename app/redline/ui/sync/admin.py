@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from redline.errors import RedlineError
+from redline.profiles import Profile, get_profile
 from redline.progress import NO_PROGRESS, Progress, check
 from redline.settings import Settings, save_settings
 from redline.sync.admin import (
@@ -47,7 +48,6 @@ from redline.sync.admin import (
     set_up_server,
 )
 from redline.sync.credentials import keyring_status, store_password, stored_password
-from redline.sync.profiles import Profile, get_profile
 from redline.ui.page_tasks import PageTasks
 from redline.ui.tasks import Task, TaskRunner
 

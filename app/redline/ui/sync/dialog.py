@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from redline.errors import RedlineError
+from redline.profiles import SSL_MODES, Profile, get_profile, make_profile, put_profile
 from redline.settings import Settings
 from redline.sync.credentials import SESSION_PASSWORDS, keyring_status, store_password
-from redline.sync.profiles import SSL_MODES, Profile, get_profile, make_profile, put_profile
 
 
 class ConnectionDialog(QDialog):

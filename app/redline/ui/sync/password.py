@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
 )
 
 from redline.errors import RedlineError
+from redline.profiles import Profile
 from redline.sync.credentials import SESSION_PASSWORDS, keyring_status, store_password
-from redline.sync.profiles import Profile
 
 
 class PasswordDialog(QDialog):

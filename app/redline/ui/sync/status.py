@@ -19,12 +19,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from sqlalchemy import Engine
 
 from redline.errors import RedlineError
+from redline.profiles import Profile, get_profile
 from redline.progress import Progress
 from redline.review.types import Changes
 from redline.settings import Settings, save_settings
 from redline.sync.connect import ConnectionFailed, shared_engine
 from redline.sync.credentials import SESSION_PASSWORDS, password_for
-from redline.sync.profiles import Profile, get_profile
 from redline.sync.service import SyncContext, SyncReport, SyncStatus, sync, sync_status
 from redline.ui.changes import ChangeHub
 from redline.ui.sync.password import PasswordDialog

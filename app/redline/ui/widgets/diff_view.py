@@ -6,7 +6,7 @@ import html
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from redline.review.diff import DiffSegment, diff_stats, word_diff
+from redline.textdiff import DiffSegment, diff_stats, word_diff
 from redline.ui.resources import load_tokens
 from redline.ui.theme import current_theme
 

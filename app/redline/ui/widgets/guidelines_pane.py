@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from redline.review.guidelines import Guidelines
+from redline.prompts.guidelines import Guidelines
 
 __all__ = ["GuidelinesPane"]
 

@@ -10,7 +10,7 @@ Create Date: 2026-11-22 18:30:00
   the wide sample rows (system prompt, input, output). Same number of indexes as
   before, so the import pays nothing extra.
 - SQLite only: FTS5 tables over sample input/output and review corrections. Samples
-  are indexed in chunks by `redline.review.queue.ensure_search_index` (no trigger on
+  are indexed in chunks by `redline.store.search.ensure_search_index` (no trigger on
   insert: it would multiply import time); corrections by triggers on review. On
   PostgreSQL this part is a no-op.
 

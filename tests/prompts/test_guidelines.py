@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from redline.errors import RedlineError
-from redline.review.guidelines import load_guidelines, save_guidelines
+from redline.prompts.guidelines import load_guidelines, save_guidelines
 from redline.store.models import AuditEvent, Prompt
 from redline.store.session import session_scope
 

@@ -1,7 +1,7 @@
-"""Which samples answer which regression case: one rule for the regression comparison
-(`redline.prompts.regression`) and pairwise review (`redline.review.pairwise`), which must
-pair the same samples. Small on purpose: the review layer imports it without pulling in
-import and export."""
+"""Which samples answer which regression case: one rule for pairwise review
+(`redline.review.pairwise`) and the regression comparison (`redline.prompts.regression`),
+which must pair the same samples. It reads only samples, so it lives in the review layer,
+below the prompts that import it."""
 
 from __future__ import annotations
 

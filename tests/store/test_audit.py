@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, text, update
 from tests.prompts.helpers import catalog, deployed
 
-from redline.prompts.audit import append_event, event_hash, event_payload, verify_chain
+from redline.store.audit import append_event, event_hash, event_payload, verify_chain
 from redline.store.models import AuditEvent
 from redline.store.session import session_scope
 

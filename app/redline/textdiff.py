@@ -1,4 +1,5 @@
-"""A word-by-word diff of a correction against the original output (no Qt).
+"""A word-by-word diff of two texts (no Qt): a correction against the original output
+(review, pairwise), one prompt version's text against another (redline.prompts.diff).
 
 Tokens are words, runs of whitespace and single punctuation marks, so a changed comma
 shows as one changed comma, and joining every segment's text of one side gives that

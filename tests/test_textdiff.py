@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from redline.review.diff import DiffSegment, diff_stats, tokenize, word_diff
+from redline.textdiff import DiffSegment, diff_stats, tokenize, word_diff
 
 
 def _side(segments: list[DiffSegment], keep: str) -> str:

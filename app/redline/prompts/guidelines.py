@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 
 from redline import clock
 from redline.errors import RedlineError
-from redline.prompts.audit import append_event
 from redline.prompts.catalog import PROMPT_NAME
+from redline.store.audit import append_event
 from redline.store.base import uuid7
 from redline.store.models import Prompt
 from redline.store.session import session_scope
