@@ -42,12 +42,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from corpus import OUTPUT_LENGTHS, TURN_LENGTHS, Corpus
 from redline import clock
 
 OUT = Path(__file__).parent / "out"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PROMPTS = [("support-answer", f"v{i}") for i in range(1, 5)]
-LANGUAGES = ["en"] * 6 + ["de", "fr", "es", "ja"]
 MODELS = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet"]
 PII = [
     " Reach me at jane.doe+billing@example.com.",
@@ -56,12 +56,6 @@ PII = [
 ]
 SYSTEM = "You are a helpful support assistant for Acme Cloud. Answer briefly and politely. " * 4
 CHUNK = 10_000
-
-
-def _vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    syllables = ["ka", "lo", "mi", "ser", "ta", "ven", "dor", "pe", "lu", "qui", "ran", "so"]
-    words = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)}
-    return sorted(words)[:size]
 
 
 def build_store(path: Path, samples: int, *, seed: int = 11) -> None:
@@ -74,10 +68,7 @@ def build_store(path: Path, samples: int, *, seed: int = 11) -> None:
     from redline.store.local import open_local_store
 
     rng = random.Random(seed)
-    vocab = _vocabulary(rng)
-
-    def text(lo: int, hi: int) -> str:
-        return " ".join(rng.choices(vocab, k=rng.randint(lo, hi)))
+    corpus = Corpus(seed)  # the texts: eleven languages, log-normal lengths, all unique
 
     partial = path.with_name(path.name + ".building")
     for suffix in ("", "-wal", "-shm"):
@@ -109,13 +100,14 @@ def build_store(path: Path, samples: int, *, seed: int = 11) -> None:
         review_rows: list[tuple[Any, ...]] = []
         for i in range(base, min(samples, base + CHUNK)):
             sample_id, review_id = uuid7(), uuid7()
+            answer = corpus.text(OUTPUT_LENGTHS, language := corpus.language())
             name, version = rng.choice(PROMPTS)
-            question = text(15, 60) + (rng.choice(PII) if i % 5 == 0 else "")
+            question = corpus.unique_input(language) + (rng.choice(PII) if i % 5 == 0 else "")
             messages = None
             if i % 10 == 3:
                 messages = [
-                    {"role": "user", "content": text(10, 30)},
-                    {"role": "assistant", "content": text(10, 40)},
+                    {"role": "user", "content": corpus.text(TURN_LENGTHS, language)},
+                    {"role": "assistant", "content": corpus.text(TURN_LENGTHS, language)},
                     {"role": "user", "content": question},
                 ]
             captured = START + timedelta(seconds=i * 2)
@@ -125,12 +117,14 @@ def build_store(path: Path, samples: int, *, seed: int = 11) -> None:
                     sample_id.hex, now, now, 1, None, 0, batch.hex, "bench", f"rec-{i}",
                     f"{i:032x}", bulk.sqlite_time(captured), rng.choice(MODELS), name, version,
                     rng.choice(["A", "B"]), f"s{i // 5}", SYSTEM, question,
-                    bulk.sqlite_json(messages), text(40, 140), rng.random(), "pass",
+                    bulk.sqlite_json(messages), answer, rng.random(), "pass",
                     rng.uniform(100, 3000), rng.randint(50, 500), rng.randint(50, 800),
-                    rng.choice(LANGUAGES), 0, None, None, None, None, None, 1.0,
+                    language.code, 0, None, None, None, None, None, 1.0,
                 )
             )
-            correction = text(20, 90) + (rng.choice(PII) if i % 5 == 1 else "")
+            correction = corpus.text(OUTPUT_LENGTHS, language) + (
+                rng.choice(PII) if i % 5 == 1 else ""
+            )
             review_rows.append(
                 (
                     review_id.hex, now, now, 1, None, 0, sample_id.hex, "ana", "bad",

@@ -317,9 +317,9 @@ def run(path: Path) -> None:
         return go
 
     for word, label in (
-        ("kalo", "common word"),
-        ("ka", "short prefix"),
-        ("k", "one letter"),
+        ("the", "common word"),
+        ("th", "short prefix"),
+        ("t", "one letter"),
         ("refund invoice", "rare words"),
     ):
         ms = first_rows_after(search_for(word))

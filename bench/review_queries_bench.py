@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import numpy as np
 from sqlalchemy import Engine, func, insert, select
 
+from corpus import OUTPUT_LENGTHS, Corpus
 from redline.review import queue
 from redline.review.service import ReviewService
 from redline.review.types import QueueFilter, QueueSort, ReviewInput, Verdict
@@ -34,7 +35,6 @@ from redline.store.search import ensure_search_index
 
 T = TypeVar("T")
 
-LANGUAGES = ["en"] * 12 + ["de", "de", "fr", "fr", "es", "es", "ja", "pt", "it", "nl"]
 MODELS = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet", "llama-3-70b"]
 PROMPTS = [("support-answer", f"v{i}") for i in range(1, 5)] + [
     ("summarise", f"v{i}") for i in range(1, 3)
@@ -45,20 +45,10 @@ SYSTEM_PROMPTS = [
 ]
 
 
-def _vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    syllables = ["ka", "lo", "mi", "ser", "ta", "ven", "dor", "pe", "lu", "qui", "ran", "so"]
-    words = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)}
-    return sorted(words)[:size]
-
-
-def _text(rng: random.Random, vocab: list[str], words: int) -> str:
-    return " ".join(rng.choices(vocab, k=words))
-
-
 def build_store(path: Path, samples: int, *, seed: int = 7) -> Engine:
     """A migrated store with `samples` synthetic samples (Core executemany, 10k per call)."""
     rng = random.Random(seed)
-    vocab = _vocabulary(rng)
+    corpus = Corpus(seed)  # the texts: eleven languages, log-normal lengths, all unique
     engine = open_local_store(path)
     batch_id = uuid7()
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -81,7 +71,8 @@ def build_store(path: Path, samples: int, *, seed: int = 7) -> Engine:
         rows: list[dict[str, Any]] = []
         for i in range(base, min(samples, base + chunk)):
             prompt_name, prompt_version = rng.choice(PROMPTS)
-            text_in = _text(rng, vocab, rng.randint(20, 80))
+            language = corpus.language()
+            text_in = corpus.unique_input(language)
             if i % 1000 == 0:
                 text_in += " refund invoice"
             rows.append(
@@ -100,13 +91,13 @@ def build_store(path: Path, samples: int, *, seed: int = 7) -> Engine:
                     "session_id": f"s{i // 5}",
                     "system_prompt": SYSTEM_PROMPTS[prompt_name == "summarise"],
                     "input_text": text_in,
-                    "output": _text(rng, vocab, rng.randint(40, 140)),
+                    "output": corpus.text(OUTPUT_LENGTHS, language),
                     "score": rng.random(),
                     "decision": "pass",
                     "latency_ms": rng.uniform(100, 3000),
                     "tokens_in": rng.randint(50, 500),
                     "tokens_out": rng.randint(50, 800),
-                    "language": rng.choice(LANGUAGES),
+                    "language": language.code,
                     "segments": {"tier": rng.choice(["free", "pro"])},
                     "signal_copied": rng.choice([True, False, None]),
                     "signal_edited": rng.choice([True, False, None]),
@@ -260,9 +251,9 @@ def run(engine: Engine) -> None:
         3,
     )
     print(f"  -> {len(hits):,} rows")
-    common = QueueFilter(status="all", text="kalo")
+    common = QueueFilter(status="all", text="the")
     hits = timed(
-        "snapshot text='kalo' (prefix, common)",
+        "snapshot text='the' (prefix, common)",
         lambda: queue.snapshot(engine, common, by_time, me),
         3,
     )
