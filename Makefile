@@ -174,13 +174,14 @@ test: system-test-deps venv
 	     "bundle $$bundle_text"; \
 	(( lint == 0 && tests == 0 && dates == 0 && bundle == 0 ))
 
-# The tests that read or plant dates (marker `dates`, see tests/conftest.py) again: with the
-# clock 550 days ahead, starting 10 s before a leap day ends, and at UTC+14 / UTC-10. Each
-# run reports on its own; all four run even when one fails. faketime moves the monotonic
+# The tests that read or plant dates (marker `dates`, see tests/conftest.py) again, twice:
+# 550 days ahead at UTC+14, and at UTC-10 from 10 s before a leap day ends in UTC (13:59:50
+# local: UTC is already in March while the local date is still February 29). Each run
+# reports on its own; both run even when one fails. faketime moves the monotonic
 # clock too (by the same offset, so durations stay true): with it left real, libfaketime's
 # clock_nanosleep fails Python's sleeps and subprocess waits with EINVAL.
-DATE_RUNS := "faketime -f +550d" "faketime -f '@2028-02-29 23:59:50'" \
-	"env TZ=Pacific/Kiritimati" "env TZ=America/Adak"
+DATE_RUNS := "env TZ=Pacific/Kiritimati faketime -f +550d" \
+	"env TZ=America/Adak faketime -f '@2028-02-29 13:59:50'"
 .PHONY: test-dates
 test-dates: system-test-deps venv
 	@rc=0; \
@@ -189,7 +190,7 @@ test-dates: system-test-deps venv
 	  eval "set -- $$run"; \
 	  QT_QPA_PLATFORM=offscreen "$$@" \
 	    dbus-run-session -- "$(VENV_PY)" -m pytest -m dates -q -p no:cacheprovider \
-	    --durations=0 -o addopts="--strict-markers --strict-config -ra --import-mode=importlib" \
+	    --durations=5 -o addopts="--strict-markers --strict-config -ra --import-mode=importlib" \
 	    || { rc=1; echo "FAILED under: $$run"; }; \
 	done; exit $$rc
 
