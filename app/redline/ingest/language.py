@@ -30,6 +30,7 @@ _CJK_WEIGHT = 3
 """A CJK character or hangul syllable carries about a short word: it counts as 3 letters."""
 
 _NON_LATIN = re.compile(r"[^\x00-\u024f]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -124,6 +125,12 @@ def guess_language(text: str) -> str | None:
     """An ISO 639-1 code for `text`, or None when it is too short or undecidable."""
     sample = text[:_SAMPLE_CHARS]
     if not sample.isascii():
+        if len(sample) >= 3 and not _LATIN_LETTER.search(sample):
+            # No Latin letter at all (the usual CJK prompt): the first script found
+            # decides, as Chinese never writes kana.
+            for code, pattern in (("ja", _KANA), ("ko", _HANGUL), ("zh", _HAN)):
+                if pattern.search(sample):
+                    return code
         others = "".join(_NON_LATIN.findall(sample))
         if others:
             # Latin letters, roughly (digits and punctuation count too): cheap, and
@@ -133,7 +140,7 @@ def guess_language(text: str) -> str | None:
             if scripted is not None:
                 return scripted or None
     words = _WORD.findall(sample.lower())
-    if len(words) < 2 or sum(map(len, words)) < _MIN_WEIGHT:
+    if len(words) < 2 or (len(sample) < 4 * _MIN_WEIGHT and sum(map(len, words)) < _MIN_WEIGHT):
         return None
     fast = _by_function_words(sample, words)
     if fast is not None:
@@ -200,9 +207,8 @@ def _by_function_words(sample: str, words: list[str]) -> str | None:
                 scores[code] = scores.get(code, 0.0) + 1.5
     if not scores:
         return None
-    ranked = sorted(scores.values(), reverse=True)
     best = max(scores, key=scores.__getitem__)
-    runner_up = ranked[1] if len(ranked) > 1 else 0.0
+    runner_up = max((v for code, v in scores.items() if code != best), default=0.0)
     if scores[best] >= _DECISIVE and scores[best] - runner_up >= _DECISIVE:
         return best
     return None

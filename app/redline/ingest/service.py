@@ -43,6 +43,7 @@ from redline.errors import RedlineError
 from redline.ingest.json_document import read_json_document
 from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, detect_mapping, merge
 from redline.ingest.readers import (
+    LEGACY_ENCODINGS,
     FileKind,
     PositionedStream,
     RawRecord,
@@ -414,6 +415,8 @@ def import_file(
         batch.message = "resumed and completed" if resumed else "completed"
         if detection.tool is not None and detection.tool.summary():
             batch.message += f"; {detection.tool.summary()}"
+        if kind.encoding in LEGACY_ENCODINGS:
+            batch.message += f"; not UTF-8: read as {LEGACY_ENCODINGS[kind.encoding]}"
     return _report(engine, batch_id, resumed=resumed)
 
 
