@@ -435,3 +435,22 @@ def otel_tool_conversation() -> str:
             },
         ]
     )
+
+
+def responses_request() -> dict[str, Any]:
+    """A Responses API request in a tool loop: the call and its output as input items."""
+    return {
+        "model": "gpt-5",
+        "instructions": "You are a weather bot.",
+        "input": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "type": "function_call",
+                "call_id": "call_a",
+                "name": "get_weather",
+                "arguments": WEATHER_ARGS,
+            },
+            {"type": "function_call_output", "call_id": "call_a", "output": "18°C, sunny"},
+        ],
+        "text": {"format": {"type": "text"}, "verbosity": "low"},
+    }

@@ -19,6 +19,7 @@ from tests.ingest.provider_objects import (
     openai_response_function_calls,
     openai_tool_conversation,
     otel_tool_conversation,
+    responses_request,
     vertex_request,
 )
 from tests.ingest.tool_exports import (
@@ -112,6 +113,7 @@ def test_request_objects_become_messages_and_the_system_instruction_the_system_p
         lf_generation("vertex", "t1", input=vertex_request()),
         lf_generation("anthropic", "t1", input=anthropic_request()),
         lf_generation("openai", "t1", input=openai_tool_conversation()),
+        lf_generation("responses", "t1", input=responses_request()),
     ]
     attributes = otel_chat_attributes()
     attributes["gen_ai.input.messages"] = otel_tool_conversation()
@@ -142,6 +144,12 @@ def test_request_objects_become_messages_and_the_system_instruction_the_system_p
     )
     assert got["openai"].system_prompt == "You are a weather bot."
     assert got["openai"].input_text == (
+        "user: Weather in Paris?\n\n"
+        f"assistant: [tool call: get_weather] {WEATHER_ARGS}\n\n"
+        "tool: 18°C, sunny"
+    )
+    assert got["responses"].system_prompt == "You are a weather bot."
+    assert got["responses"].input_text == (
         "user: Weather in Paris?\n\n"
         f"assistant: [tool call: get_weather] {WEATHER_ARGS}\n\n"
         "tool: 18°C, sunny"

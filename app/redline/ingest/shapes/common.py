@@ -252,6 +252,9 @@ def _calls_text(calls: Any) -> str:
     return "\n".join(texts)
 
 
+_RESPONSES_TOOL_ITEMS = {"function_call": "assistant", "function_call_output": "tool"}
+
+
 def message_of(value: Any) -> dict[str, str] | None:
     """One chat message as {"role", "content"}, from any tool's spelling, or None.
 
@@ -272,6 +275,10 @@ def message_of(value: Any) -> dict[str, str] | None:
         fields = value
         role = role_of(value.get("role")) or role_of(value.get("type"))
         content = value.get("content", value.get("parts", value.get("text")))
+    if role is None and value.get("type") in _RESPONSES_TOOL_ITEMS:
+        # Responses input items of a tool loop: the call, then its output.
+        text = _part_text(value) or ""
+        return {"role": _RESPONSES_TOOL_ITEMS[value["type"]], "content": text}
     if role is None:
         return None
     calls = fields.get("tool_calls") or dig(fields, "additional_kwargs", "tool_calls")
