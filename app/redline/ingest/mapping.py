@@ -10,6 +10,7 @@ any entry can be overridden by the user.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -252,6 +253,14 @@ def merge(detected: dict[str, str], overrides: dict[str, str]) -> dict[str, str]
     return mapping
 
 
+EMPTY_OUTPUT = "empty_output"
+"""The segment marking a sample whose answer was empty: kept for review, not dropped.
+
+A record can only be marked so by a tool's flattener (shapes.common.checked): a
+plain record's empty output cell stays a missing field, as it always was.
+"""
+
+
 class BadRecord(Exception):
     """The record cannot become a Sample; the message says which field and why."""
 
@@ -379,8 +388,11 @@ class Mapper:
             if input_value is None:
                 raise BadRecord(_missing("input", paths["input"]))
             input_text = _as_text(input_value, "input", paths["input"])
+        segments = self._segments(record) if self._has_segments else None
         if output_value is None:
-            raise BadRecord(_missing("output", paths["output"]))
+            if not (segments and segments.get(EMPTY_OUTPUT) is True):
+                raise BadRecord(_missing("output", paths["output"]))
+            output_value = ""
         output = (
             output_value
             if type(output_value) is str
@@ -394,7 +406,7 @@ class Mapper:
             input_text,
             messages,
             output,
-            self._segments(record) if self._has_segments else None,
+            segments,
         )
 
     def _segments(self, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -740,9 +752,10 @@ def _split_chat(
         if role not in _ROLES:
             raise BadRecord(f"message {index + 1} has an unknown role {role!r}")
         content = message.get("content")
-        if content is None and message.get("tool_calls"):
-            content = "[tool call]"
         text = _as_text(content, f"messages[{index + 1}].content", None) if content else ""
+        calls = _tool_calls(message.get("tool_calls"))
+        if calls:
+            text = f"{text}\n{calls}" if text else calls
         messages.append({"role": role, "content": text})
     if messages[0]["role"] in ("system", "developer"):
         first = messages.pop(0)
@@ -753,6 +766,30 @@ def _split_chat(
     if not messages:
         raise BadRecord("the conversation has no user message before the answer")
     return system_prompt, messages, answer
+
+
+def _tool_calls(calls: Any) -> str:
+    """An OpenAI message's ``tool_calls``, every one with its arguments, as text."""
+    if not isinstance(calls, list):
+        return ""
+    texts = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            arguments = function.get("arguments")
+            if arguments is not None and not isinstance(arguments, str):
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            texts.append(render_tool_call(function.get("name"), arguments or ""))
+    return "\n".join(texts)
+
+
+def render_tool_call(name: Any, arguments: str) -> str:
+    """A tool call as the reviewer reads it: ``[tool call: NAME] ARGUMENTS``.
+
+    Never a JSON object on its own: the stored output stays the model's answer text.
+    """
+    head = f"[tool call: {name or '?'}]"
+    return f"{head} {arguments}" if arguments else head
 
 
 def render_messages(messages: list[dict[str, Any]]) -> str:

@@ -14,6 +14,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import shutil
 import tempfile
 import zlib
@@ -45,7 +46,7 @@ class FileKind:
 
     format: str  # "jsonl" | "json" (one document) | "csv" | "parquet"
     compressed: bool
-    encoding: str  # "utf-8" | "utf-16"
+    encoding: str  # "utf-8" | "utf-16" | "cp1252" | "latin-1" (the last two: CSV only)
 
 
 def sniff(path: Path) -> FileKind:
@@ -89,7 +90,52 @@ def sniff(path: Path) -> FileKind:
     if text.startswith(b"{"):
         document = is_json_document(text)
         return FileKind("json" if document else "jsonl", compressed, encoding)
+    if encoding == "utf-8" and not head.startswith(_UTF8_BOM):
+        encoding = _csv_encoding(path, head, compressed)
     return FileKind("csv", compressed, encoding)
+
+
+LEGACY_ENCODINGS = {
+    "cp1252": "Windows-1252 (cp1252, Excel's default on Windows)",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+}
+"""The 8-bit encodings a CSV that is not UTF-8 is read in, as the import report names them."""
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Bytes cp1252 leaves undefined: a file holding them is Latin-1.
+_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _csv_encoding(path: Path, head: bytes, compressed: bool) -> str:
+    """UTF-8, or the 8-bit encoding of a CSV saved by Excel on Windows (cp1252/Latin-1).
+
+    Decided on the first non-ASCII text: in the head, or (a head of plain ASCII, as
+    when the accented rows come later) in the first chunk of the file that has some.
+    A file that is valid UTF-8 there is UTF-8 (its bad rows stay bad rows).
+    """
+    sample = head
+    if head.isascii() and not compressed:
+        sample = b""
+        with path.open("rb") as handle:
+            handle.seek(len(head))
+            while chunk := handle.read(_READ_CHUNK):
+                if not chunk.isascii():
+                    sample = chunk
+                    break
+    if sample.isascii():
+        return "utf-8"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # A chunk may end inside a character: only a wrong byte before the end counts.
+        cut = bad.end >= len(sample) - 3 and bad.reason == "unexpected end of data"
+        # A file of UTF-8 text with a broken byte is UTF-8 (the row is a bad row);
+        # cp1252 text almost never forms a UTF-8 sequence.
+        if not cut and not _UTF8_SEQUENCE.search(sample):
+            return "latin-1" if _NOT_CP1252.search(sample) else "cp1252"
+    return "utf-8"
 
 
 def _gzip_head(handle: IO[bytes], path: Path) -> bytes:
@@ -117,10 +163,11 @@ class PositionedStream:
         self._raw = path.open("rb", buffering=_READ_CHUNK)
         self.size = path.stat().st_size
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=self._raw)) if kind.compressed else self._raw
-        if kind.encoding == "utf-16":
+        if kind.encoding != "utf-8":
             # Re-encode to UTF-8 so every reader below deals with one encoding; buffered,
             # because a raw stream's readline() reads byte by byte.
-            stream = cast(IO[bytes], io.BufferedReader(_Utf16ToUtf8(stream), _READ_CHUNK))
+            recoded = _ToUtf8(stream, kind.encoding)
+            stream = cast(IO[bytes], io.BufferedReader(recoded, _READ_CHUNK))
         self.stream = stream
 
     def position(self) -> int:
@@ -172,11 +219,12 @@ def estimate_records(path: Path, kind: FileKind) -> int:
     return int(lines * stream.size / max(consumed, 1))
 
 
-class _Utf16ToUtf8(io.RawIOBase):
-    """A UTF-16 byte stream presented as UTF-8 bytes (rare, but Excel on Windows does it)."""
+class _ToUtf8(io.RawIOBase):
+    """A UTF-16 or 8-bit (cp1252, Latin-1) byte stream presented as UTF-8 bytes (rare,
+    but Excel on Windows writes both)."""
 
-    def __init__(self, inner: IO[bytes]) -> None:
-        self._text = io.TextIOWrapper(inner, encoding="utf-16", errors="replace", newline="")
+    def __init__(self, inner: IO[bytes], encoding: str) -> None:
+        self._text = io.TextIOWrapper(inner, encoding=encoding, errors="replace", newline="")
         self._pending = b""
 
     @override

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from redline.ingest.language import guess_language
+from redline.ingest.language import guess_input_language
 from redline.ingest.mapping import MappedRecord, Mapper
 from redline.store.base import uuid7_hex
 from redline.store.bulk import SAMPLE_COLUMNS, sqlite_json, sqlite_time
@@ -77,7 +77,8 @@ class SampleRows:
         # Once per imported record: conversions are inlined rather than called.
         language, guessed = record.language, 0
         if language is None:
-            language = guess_language(record.input_text) or guess_language(record.output)
+            # The input's own language only: a short input never takes the answer's.
+            language = guess_input_language(record.input_text, record.input_messages)
             guessed = 0 if language is None else 1
         captured, messages, segments = record.captured_at, record.input_messages, record.segments
         system = record.system_prompt

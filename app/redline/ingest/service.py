@@ -43,6 +43,7 @@ from redline.errors import RedlineError
 from redline.ingest.detection import detect, open_records, require_fields
 from redline.ingest.mapping import BadRecord, MappedRecord, Mapper, merge
 from redline.ingest.readers import (
+    LEGACY_ENCODINGS,
     FileKind,
     TruncatedFileError,
     estimate_records,
@@ -305,6 +306,8 @@ def import_file(
         batch.message = "resumed and completed" if resumed else "completed"
         if detection.tool is not None and detection.tool.summary():
             batch.message += f"; {detection.tool.summary()}"
+        if kind.encoding in LEGACY_ENCODINGS:
+            batch.message += f"; not UTF-8: read as {LEGACY_ENCODINGS[kind.encoding]}"
     return _report(engine, batch_id, resumed=resumed)
 
 

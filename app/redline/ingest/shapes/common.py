@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from redline.errors import RedlineError
-from redline.ingest.mapping import BadRecord, parse_time
+from redline.ingest.mapping import EMPTY_OUTPUT, BadRecord, parse_time, render_tool_call
 
 Flat = dict[str, Any]
 """A record in Sample terms: keys are Sample field names (see FLAT_FIELDS)."""
@@ -127,12 +127,94 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode("utf-8")
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else an empty one (a field of the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _arguments(value: Any) -> str:
+    """Tool-call arguments as text: the JSON text a provider sent, or its object as JSON."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else dumps(value)
+
+
+def _tool_result(value: Any) -> str:
+    """A tool's result as text: text kept as is, anything else as JSON."""
+    text = text_of(value) if isinstance(value, list | str) else None
+    if text is not None:
+        return text
+    return "" if value is None else dumps(value)
+
+
+# Part types (each provider's spelling) that are the model's scratchpad, not its answer.
+_THINKING = frozenset({"reasoning", "thinking", "redacted_thinking"})
+_TEXT_TYPES = frozenset({None, "text", "output_text", "input_text"})
+_MEDIA = frozenset({"image_url", "input_image", "image", "blob", "file", "uri", "input_file"})
+_MEDIA_KEYS = (
+    ("inlineData", "blob"), ("inline_data", "blob"), ("fileData", "file"),
+    ("file_data", "file"), ("image", "image"), ("document", "file"),
+)  # fmt: skip
+
+
+def _part_text(part: dict[str, Any]) -> str | None:
+    """One content part as text, or None when it is left out (thinking, reasoning).
+
+    Parts come in each provider's spelling: OpenAI ``{"type": "text", "text"}``,
+    Responses ``output_text`` / ``function_call`` items, Anthropic ``tool_use`` /
+    ``tool_result`` / ``thinking`` blocks, Gemini ``{"text"}`` / ``{"functionCall"}`` /
+    ``{"thought": true}`` parts, Bedrock Converse ``{"toolUse"}`` / ``{"reasoningContent"}``
+    blocks, OpenTelemetry ``{"type": "tool_call" | "tool_call_response"}`` parts.
+    """
+    kind = part.get("type")
+    if kind in _THINKING or part.get("thought") is True or "reasoningContent" in part:
+        return None
+    text = part.get("text", part.get("content"))
+    if isinstance(text, str) and kind in _TEXT_TYPES:
+        return text
+    call = part.get("functionCall") or part.get("function_call") or part.get("toolUse")
+    if isinstance(call, dict):  # Gemini, Bedrock
+        return render_tool_call(
+            call.get("name"), _arguments(first(call.get("args"), call.get("input")))
+        )
+    if kind in ("tool_call", "function_call", "tool_use"):
+        function = _obj(part.get("function"))
+        name = first(part.get("name"), function.get("name"))
+        arguments = first(part.get("arguments"), part.get("input"), part.get("args"),
+                          function.get("arguments"))  # fmt: skip
+        return render_tool_call(name, _arguments(arguments))
+    response = part.get("functionResponse") or part.get("function_response")
+    if isinstance(response, dict):  # Gemini
+        return _tool_result(response.get("response"))
+    if isinstance(part.get("toolResult"), dict):  # Bedrock
+        return _tool_result(part["toolResult"].get("content"))
+    if kind in ("tool_call_response", "tool_result", "function_call_output"):
+        for key in ("response", "result", "output", "content"):
+            if part.get(key) is not None:
+                return _tool_result(part[key])
+        return "[tool result]"
+    if kind == "message" and part.get("content") is not None:  # a Responses output item
+        return text_of(part["content"])
+    if kind == "refusal" and isinstance(part.get("refusal"), str):
+        return str(part["refusal"])
+    if kind in _MEDIA:
+        return f"[{kind.removeprefix('input_')}]"
+    for key, marker in _MEDIA_KEYS:
+        if key in part:
+            return f"[{marker}]"
+    if isinstance(part.get("parts"), list):  # a Gemini Content used as a part list
+        return text_of(part["parts"])
+    if isinstance(text, str):
+        return text
+    return dumps(part)
+
+
 def text_of(content: Any) -> str | None:
     """The text of a message content: a string, or a list of content parts.
 
-    Parts come in each tool's spelling: OpenAI ``{"type": "text", "text"}``, Responses
-    ``output_text`` / ``input_text``, OpenTelemetry ``{"type": "text", "content"}``.
-    Non-text parts become a short marker, so the reviewer sees that something was there.
+    Non-text parts become a short marker, so the reviewer sees that something was
+    there; tool calls show their name and arguments, tool results their text; the
+    model's thinking is left out (it is not the answer under review).
     """
     if content is None:
         return None
@@ -146,57 +228,67 @@ def text_of(content: Any) -> str | None:
     for part in content:
         if isinstance(part, str):
             texts.append(part)
-            continue
-        if not isinstance(part, dict):
-            texts.append(dumps(part))
-            continue
-        kind = part.get("type")
-        text = part.get("text", part.get("content"))
-        if isinstance(text, str) and kind in (None, "text", "output_text", "input_text"):
-            texts.append(text)
-        elif kind in ("tool_call", "function_call", "tool_use"):
-            texts.append(f"[tool call: {part.get('name') or part.get('function', '')}]")
-        elif kind in ("tool_call_response", "tool_result", "function_call_output"):
-            texts.append(text_of(part.get("response", part.get("output"))) or "[tool result]")
-        elif kind in ("reasoning", "thinking"):
-            continue  # the model's scratchpad is not part of the answer under review
-        elif kind in ("image_url", "input_image", "image", "blob", "file", "uri", "input_file"):
-            texts.append(f"[{kind.removeprefix('input_')}]")
-        elif isinstance(text, str):
-            texts.append(text)
+        elif isinstance(part, dict):
+            text = _part_text(part)
+            if text is not None:
+                texts.append(text)
         else:
             texts.append(dumps(part))
     return "\n".join(texts)
+
+
+def _calls_text(calls: Any) -> str:
+    """OpenAI / LangChain ``tool_calls`` (every one of them) as text."""
+    if not isinstance(calls, list):
+        return ""
+    texts = []
+    for call in calls:
+        if not isinstance(call, dict):
+            continue
+        function = _obj(call.get("function"))
+        name = first(function.get("name"), call.get("name"))
+        arguments = first(function.get("arguments"), call.get("args"), call.get("arguments"))
+        texts.append(render_tool_call(name, _arguments(arguments)))
+    return "\n".join(texts)
+
+
+_RESPONSES_TOOL_ITEMS = {"function_call": "assistant", "function_call_output": "tool"}
 
 
 def message_of(value: Any) -> dict[str, str] | None:
     """One chat message as {"role", "content"}, from any tool's spelling, or None.
 
     Knows plain ``{"role", "content"}``, LangChain's ``{"type": "human", "content"}``
-    and its serialised constructor form, OpenTelemetry's ``{"role", "parts"}`` and
-    Responses API input items.
+    and its serialised constructor form, OpenTelemetry's and Gemini's ``{"role",
+    "parts"}`` and Responses API input items. Tool calls are kept in the content, with
+    their arguments.
     """
     if not isinstance(value, dict):
         return None
     if value.get("lc") == 1 and isinstance(value.get("kwargs"), dict):
         ident = value.get("id")
         name = ident[-1] if isinstance(ident, list) and ident else None
-        kwargs = value["kwargs"]
-        role = role_of(name) or role_of(kwargs.get("type")) or role_of(kwargs.get("role"))
-        content = kwargs.get("content")
+        fields = value["kwargs"]
+        role = role_of(name) or role_of(fields.get("type")) or role_of(fields.get("role"))
+        content = fields.get("content")
     else:
+        fields = value
         role = role_of(value.get("role")) or role_of(value.get("type"))
         content = value.get("content", value.get("parts", value.get("text")))
-        if content is None and value.get("tool_calls"):
-            names = [
-                str((call.get("function") or {}).get("name", call.get("name", "")))
-                for call in value["tool_calls"]
-                if isinstance(call, dict)
-            ]
-            content = f"[tool call: {', '.join(names)}]"
+    if role is None and value.get("type") in _RESPONSES_TOOL_ITEMS:
+        # Responses input items of a tool loop: the call, then its output.
+        text = _part_text(value) or ""
+        return {"role": _RESPONSES_TOOL_ITEMS[value["type"]], "content": text}
     if role is None:
         return None
-    return {"role": role, "content": text_of(content) or ""}
+    calls = fields.get("tool_calls") or dig(fields, "additional_kwargs", "tool_calls")
+    text = text_of(content) or ""
+    if not text and isinstance(fields.get("refusal"), str):
+        text = fields["refusal"]
+    called = _calls_text(calls)
+    if called and called not in text:  # LangChain repeats tool_use blocks as tool_calls
+        text = f"{text}\n{called}" if text else called
+    return {"role": role, "content": text}
 
 
 def messages_of(value: Any) -> list[dict[str, str]] | None:
@@ -214,8 +306,52 @@ def messages_of(value: Any) -> list[dict[str, str]] | None:
 _INPUT_KEYS = ("messages", "input", "prompt", "question", "query", "inputs", "text")
 
 
+def _system_of(request: dict[str, Any]) -> str | None:
+    """The system instruction of a provider request, in any provider's spelling."""
+    config = _obj(request.get("config"))
+    system = first(
+        request.get("system"),  # Anthropic Messages, Bedrock Converse
+        request.get("instructions"),  # OpenAI Responses
+        request.get("system_instruction"),  # Gemini / Vertex (REST and SDK spellings)
+        request.get("systemInstruction"),
+        config.get("system_instruction"),  # the google-genai SDK (and ADK) config
+        config.get("systemInstruction"),
+    )
+    text = text_of(system)
+    return text or None
+
+
+def _request_input(request: dict[str, Any]) -> list[dict[str, str]] | None:
+    """A provider request (``{model, messages}``, ``{model, contents}``, ``{model, input}``)
+    as chat messages, its system instruction first; None when it is not a request."""
+    conversation = first(request.get("messages"), request.get("contents"))
+    if conversation is None and ("model" in request or "instructions" in request):
+        conversation = request.get("input")
+    if conversation is None:
+        return None
+    if isinstance(conversation, str | dict):
+        conversation = [conversation]
+    if not isinstance(conversation, list):
+        return None
+    messages = messages_of(conversation)
+    if messages is None:
+        # Gemini takes plain strings and parts as contents: they are the user's turn.
+        text = text_of(conversation)
+        if not text:
+            return None
+        messages = [{"role": "user", "content": text}]
+    system = _system_of(request)
+    if system and not (messages and messages[0]["role"] == "system"):
+        messages = [{"role": "system", "content": system}, *messages]
+    return messages
+
+
 def as_input(value: Any) -> str | list[dict[str, str]] | None:
-    """What the model was given, as text or chat messages (None when there is nothing)."""
+    """What the model was given, as text or chat messages (None when there is nothing).
+
+    A provider request object becomes its messages, with its system instruction as a
+    leading system message (which the mapping makes the system prompt).
+    """
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -224,6 +360,9 @@ def as_input(value: Any) -> str | list[dict[str, str]] | None:
     if messages is not None:
         return messages
     if isinstance(value, dict):
+        request = _request_input(value)
+        if request is not None:
+            return request
         message = message_of(value)
         if message is not None:
             return [message]
@@ -236,13 +375,60 @@ def as_input(value: Any) -> str | list[dict[str, str]] | None:
 
 _OUTPUT_KEYS = ("content", "text", "output", "completion", "answer", "response", "generation")
 
+NO_OUTPUT = frozenset({"None", "null", "undefined"})
+"""What frameworks write for an answer they did not have: not an answer."""
+
+
+def _is_response_output(value: dict[str, Any], output: Any) -> bool:
+    """Whether `output` is an OpenAI Responses ``output`` list of typed items."""
+    if not isinstance(output, list) or not all(isinstance(item, dict) for item in output):
+        return False
+    return value.get("object") == "response" or any("type" in item for item in output)
+
+
+def _provider_answer(value: dict[str, Any]) -> str | None:
+    """The answer text of a provider's response object, or None when it is not one.
+
+    OpenAI Chat Completions (``choices``) and a lone choice (``{index, message}``);
+    OpenAI Responses (``output`` items, tried before the ``text`` settings object);
+    Gemini / Vertex (``candidates[0].content.parts``, never the HTTP envelope around
+    it); Bedrock Converse (``output.message``); Anthropic Messages (``content`` blocks,
+    read by message_of) and Message Batches results (``result.message``).
+    """
+    choices = value.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        return as_output(first(choice.get("message"), choice.get("text"), choice.get("delta")))
+    if isinstance(value.get("message"), dict) and role_of(value.get("role")) is None:
+        return as_output(value["message"])  # a choice, a batch result, a gen_ai.choice body
+    candidates = value.get("candidates")
+    if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):
+        content = candidates[0].get("content")
+        parts = content.get("parts") if isinstance(content, dict) else content
+        return text_of(parts) or ""  # no content: blocked (finishReason SAFETY...)
+    output = value.get("output")
+    if _is_response_output(value, output):
+        answer = text_of(output)
+        if not answer and isinstance(value.get("output_text"), str):
+            answer = value["output_text"]
+        return answer or ""
+    if isinstance(output, dict) and isinstance(output.get("message"), dict):
+        return as_output(output["message"])  # Bedrock Converse
+    if isinstance(value.get("result"), dict) and isinstance(value["result"].get("message"), dict):
+        return as_output(value["result"]["message"])  # Anthropic Message Batches
+    return None
+
 
 def as_output(value: Any) -> str | None:
-    """What the model answered, as text (None when there is no answer)."""
+    """What the model answered, as text (None when there is no answer).
+
+    Provider response objects give their answer text, tool calls shown with their
+    arguments; the model's thinking is left out.
+    """
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return None if value in NO_OUTPUT else value
     if isinstance(value, list):
         messages = messages_of(value)
         if messages is not None:
@@ -250,16 +436,18 @@ def as_output(value: Any) -> str | None:
             return answers[-1] if answers else messages[-1]["content"]
         return text_of(value)
     if isinstance(value, dict):
-        choices = value.get("choices")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-            choice = choices[0]
-            return as_output(choice.get("message", choice.get("text")))
+        answer = _provider_answer(value)
+        if answer is not None:
+            return answer
         message = message_of(value)
         if message is not None:
             return message["content"]
         for key in _OUTPUT_KEYS:
-            if key in value and value[key] is not None:
-                return as_output(value[key])
+            inner = value.get(key)
+            # Responses' ``text`` is a settings object ({format, verbosity}), not an answer.
+            if inner is None or (key == "text" and not isinstance(inner, str)):
+                continue
+            return as_output(inner)
     return dumps(value)
 
 
@@ -403,8 +591,10 @@ def checked(flat: Flat) -> Flat | Reject:
         return Reject("no output: the record carries no answer")
     if not isinstance(output, str):
         flat["output"] = dumps(output)
-    if flat["output"] == "":
-        return Reject("the answer is empty")
+    if flat["output"].strip() == "":
+        # An empty answer in production is a failure worth reviewing: it is kept,
+        # marked so a queue or a filter can find it (see mapping.EMPTY_OUTPUT).
+        flat["segments"] = {**(flat.get("segments") or {}), EMPTY_OUTPUT: True}
     inputs = flat["input"]
     if isinstance(inputs, list):
         # What the mapping keeps of a chat: a leading system turn becomes the system

@@ -11,7 +11,8 @@ Two shapes of one data model, camelCase (public API, SDK ``fetch_traces``, the U
 Other observation types (spans, events, tools, embeddings...) are skipped and counted.
 Scores come along as segment fields named for their source, ``langfuse.<source>.<name>``
 (``langfuse.annotation.correctness``, ``langfuse.eval.hallucination``); a user-feedback
-score becomes the thumbs signal, and a corrected output (a CORRECTION score) lands in
+score becomes the thumbs signal, and a corrected output (a CORRECTION score, or an entry of
+the trace's or an observation's ``corrections``, its text in ``longStringValue``) lands in
 ``langfuse.correction``. Observation-level scores go to their generation; trace-level
 scores to the trace's last generation, the one whose answer the user saw.
 """
@@ -90,7 +91,7 @@ def matches(record: dict[str, Any]) -> bool:
 
 def flatten(record: dict[str, Any]) -> Items:
     if _is_observation(record):
-        yield from _observation(record, {}, [])
+        yield from _observation(record, {}, _corrections(record))
         return
     trace = record["trace"] if isinstance(record.get("trace"), dict) else record
     observations = record.get("observations") or trace.get("observations") or []
@@ -100,6 +101,12 @@ def flatten(record: dict[str, Any]) -> Items:
             "observations (the API's GET /traces/{id}, or the UI's Download JSON)"
         )
     scores = [s for s in (record.get("scores") or trace.get("scores") or []) if isinstance(s, dict)]
+    scores += _corrections(record) + (_corrections(trace) if trace is not record else [])
+    for observation in observations:
+        scores += [
+            {**correction, "observationId": observation.get("id")}
+            for correction in _corrections(observation)
+        ]
     generations = sorted(
         (o for o in observations if o.get("type") == "GENERATION"),
         key=lambda o: str(_field(o, "startTime") or ""),
@@ -110,6 +117,19 @@ def flatten(record: dict[str, Any]) -> Items:
         if observation.get("id") == last_id:
             own += [s for s in scores if not _field(s, "observationId")]
         yield from _observation(observation, trace, own)
+
+
+def _corrections(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A trace's or observation's ``corrections``: CORRECTION scores kept apart by Langfuse.
+
+    Langfuse stores a corrected output as a score of data type CORRECTION whose text
+    is in ``longStringValue`` (``long_string_value`` in blob exports; the scores API
+    returns it as ``stringValue``), and lists them beside the scores, not among them.
+    """
+    found = record.get("corrections")
+    if not isinstance(found, list):
+        return []
+    return [{**c, "dataType": "CORRECTION"} for c in found if isinstance(c, dict)]
 
 
 def _observation(obs: dict[str, Any], trace: dict[str, Any], scores: list[dict[str, Any]]) -> Items:
@@ -185,7 +205,14 @@ def _apply_scores(flat: Flat, segments: dict[str, Any], scores: list[dict[str, A
         value = score.get("value")
         text = _field(score, "stringValue")
         if data_type == "CORRECTION":
-            segments["langfuse.correction"] = first(text, value if isinstance(value, str) else None)
+            correction = first(
+                _field(score, "longStringValue"), text, value if isinstance(value, str) else None
+            )
+            if isinstance(correction, str) and correction:
+                segments["langfuse.correction"] = correction
+                author = _field(score, "authorUserId")
+                if author:
+                    segments["langfuse.correction.author"] = author
             continue
         if data_type == "BOOLEAN" and isinstance(value, int | float):
             value = bool(value)

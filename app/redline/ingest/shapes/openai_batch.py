@@ -40,7 +40,6 @@ from redline.ingest.shapes.common import (
     dig,
     first,
     label,
-    text_of,
     time_text,
 )
 
@@ -243,24 +242,17 @@ def _exchange(
     """(system prompt, input, output, finish reason) of one request and its answer."""
     if "responses" in url or body.get("object") == "response":
         system = params.get("instructions")
-        texts = [
-            text_of(item.get("content"))
-            for item in body.get("output") or ()
-            if isinstance(item, dict) and item.get("type") == "message"
-        ]
-        output = "\n".join(t for t in texts if t is not None) if texts else None
-        if output is None:
-            output = body.get("output_text")
         inputs = as_input(params.get("input"))
-        return (system if isinstance(system, str) else None), inputs, output, body.get("status")
+        return (
+            (system if isinstance(system, str) else None),
+            inputs,
+            as_output(body),
+            body.get("status"),
+        )
     choice = dig(body, "choices", 0) or {}
     if "messages" in params:
-        message = choice.get("message") or {}
-        output = message.get("content")
-        if output is None and message.get("refusal"):
-            output = message["refusal"]
-        elif output is None and message.get("tool_calls"):
-            output = as_output(message)
+        message = choice.get("message")
+        output = as_output(message) if isinstance(message, dict) else None
         return None, as_input(params["messages"]), output, choice.get("finish_reason")
     prompt = params.get("prompt")
     inputs = prompt[0] if isinstance(prompt, list) and prompt else prompt
