@@ -339,8 +339,10 @@ class PairwisePage(QWidget):
             theme = current_theme()
             tokens = theme.tokens if theme is not None else load_tokens("light")
             segments = word_diff(left, right)
-            self.left_view.setHtml(diff_html([s for s in segments if s.kind != "insert"], tokens))
-            self.right_view.setHtml(diff_html([s for s in segments if s.kind != "delete"], tokens))
+            left_side = [s for s in segments if s.kind != "insert"]
+            right_side = [s for s in segments if s.kind != "delete"]
+            self.left_view.setHtml(diff_html(left_side, tokens, one_side=True))
+            self.right_view.setHtml(diff_html(right_side, tokens, one_side=True))
         else:
             self.left_view.setPlainText(left)
             self.right_view.setPlainText(right)

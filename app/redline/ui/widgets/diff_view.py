@@ -2,35 +2,54 @@
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from redline.review.diff import DiffSegment, diff_stats, word_diff
 from redline.ui.resources import load_tokens
 from redline.ui.theme import current_theme
+from redline.ui.widgets.text_display import NEWLINE_MARK, text_style_sheet, visible_html
 
 __all__ = ["DiffView", "diff_html"]
 
 
-def diff_html(segments: list[DiffSegment], tokens: dict[str, str]) -> str:
-    """Segments as HTML: deletions struck through, insertions underlined, in theme colours."""
+def diff_html(
+    segments: list[DiffSegment],
+    tokens: dict[str, str],
+    *,
+    one_side: bool = False,
+    style_sheet: str | None = None,
+) -> str:
+    """Segments as HTML: deletions struck through, insertions underlined, in theme colours.
+
+    Invisible characters and tabs show as markers (see `text_display`). A deleted or
+    inserted newline shows as ↵, so a joined or split line is seen as a change: a deleted
+    one breaks no line (the correction has none there), an inserted one still breaks the
+    line after its mark, so the correction keeps its layout. With `one_side` (a view of
+    one side's segments only) every newline is that side's own and breaks its line.
+    """
+    mark = f'<span class="marker">{NEWLINE_MARK}</span>'
     parts: list[str] = []
     for segment in segments:
-        text = html.escape(segment.text).replace("\n", "<br/>")
+        text = visible_html(segment.text, trailing=False)
         if segment.kind == "insert":
+            text = text.replace("\n", mark + "\n")
             parts.append(
                 f'<span style="background:{tokens["insert_bg"]};color:{tokens["insert_text"]};'
                 f'text-decoration:underline">{text}</span>'
             )
         elif segment.kind == "delete":
+            text = text.replace("\n", mark + ("\n" if one_side else ""))
             parts.append(
                 f'<span style="background:{tokens["delete_bg"]};color:{tokens["delete_text"]};'
                 f'text-decoration:line-through">{text}</span>'
             )
         else:
             parts.append(text)
-    return f'<div style="white-space:pre-wrap">{"".join(parts)}</div>'
+    css = style_sheet if style_sheet is not None else text_style_sheet()
+    return (
+        f"<html><head><style>{css}</style></head><body>"
+        f'<div class="rawText">{"".join(parts)}</div></body></html>'
+    )
 
 
 class DiffView(QTextBrowser):
