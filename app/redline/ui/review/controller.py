@@ -133,6 +133,8 @@ class ReviewController(QObject):
         filter_bar.filter_changed.connect(self._on_filter_changed)
         queue_model.sort_requested.connect(self._on_sort_requested)
         queue_view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        review_panel.set_runner(runner)
+        review_panel.diff_view.failed.connect(self.failed.emit)
         review_panel.draft_changed.connect(self._on_draft_changed)
         review_panel.submit_requested.connect(self.submit_review)
         hub.changed.connect(self._on_changes)

@@ -24,6 +24,7 @@ __all__ = [
     "NEWLINE_MARK",
     "TAB_MARK",
     "TRAILING_SPACE_MARK",
+    "marked_runs",
     "marker_text",
     "needs_markers",
     "raw_html",
@@ -50,6 +51,32 @@ def _mark(text: str) -> str:
 def needs_markers(text: str) -> bool:
     """Whether `text` has a character the raw view marks (a plain label shows it as is)."""
     return any(not line.isprintable() or (line and line[-1] == " ") for line in text.split("\n"))
+
+
+def marked_runs(text: str) -> list[tuple[str, bool]]:
+    """`text` as (piece, is_marker) runs: what cannot be seen becomes a marker run, a tab
+    a marker followed by the tab (newlines stay, trailing spaces are not marked)."""
+    runs: list[tuple[str, bool]] = []
+    plain: list[str] = []
+    for line in text.split("\n"):
+        if line.isprintable():
+            plain.append(line)
+        else:
+            for char in line:
+                if char.isprintable():
+                    plain.append(char)
+                    continue
+                if plain:
+                    runs.append(("".join(plain), False))
+                    plain = []
+                runs.append((TAB_MARK if char == "\t" else marker_text(char), True))
+                if char == "\t":
+                    plain.append("\t")
+        plain.append("\n")
+    plain.pop()  # the newline after the last line
+    if plain:
+        runs.append(("".join(plain), False))
+    return runs
 
 
 def _visible_line(line: str, *, trailing: bool) -> str:
