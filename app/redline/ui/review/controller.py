@@ -552,24 +552,29 @@ class ReviewController(QObject):
         self.failed.emit(exc)
 
     def undo_review(self) -> None:
-        """Undo this session's last review action (Ctrl+Z) and show that sample."""
-        self._undo_redo(self.service.undo, "Nothing to undo.")
+        """Undo this session's last review action (Ctrl+Z) and show that sample, its
+        review back as an editable draft."""
+        self._undo_redo(
+            self.service.undo, "Nothing to undo.",
+            "Review undone: it is a draft again (Ctrl+Enter submits it).",
+        )  # fmt: skip
 
     def redo_review(self) -> None:
         """Redo the last undone review action (Ctrl+Shift+Z)."""
-        self._undo_redo(self.service.redo, "Nothing to redo.")
+        self._undo_redo(self.service.redo, "Nothing to redo.", "Review redone.")
 
-    def _undo_redo(self, fn: Callable[[], Changes | None], nothing: str) -> None:
+    def _undo_redo(self, fn: Callable[[], Changes | None], nothing: str, done: str) -> None:
         # No wait for submits in flight: the one writer runs this after them.
         self.review_panel.flush_draft()
         task: Task = self.runner.submit(fn, write=True)
-        task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing))
+        task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing, done))
         task.signals.failed.connect(self.failed.emit)
 
-    def _on_undone(self, changes: Changes | None, nothing: str) -> None:
+    def _on_undone(self, changes: Changes | None, nothing: str, done: str) -> None:
         if changes is None:
             self.message.emit(nothing, 3000)
             return
+        self.message.emit(done, 5000)
         self.hub.publish(changes)
         target = next(iter(changes.sample_ids), None)
         row = None
