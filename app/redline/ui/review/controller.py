@@ -39,6 +39,7 @@ from redline.ui.tasks import Task, TaskRunner
 from redline.ui.widgets.filter_bar import FilterBar
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.widgets.sample_view import SampleView
+from redline.ui.wording import count as count_text
 
 __all__ = ["MAX_PENDING_KEYS", "PROGRESS_AFTER_MS", "ReviewController"]
 
@@ -270,7 +271,7 @@ class ReviewController(QObject):
             self.queue_model.seed_rows(0, rows)
         count = self.queue_model.rowCount()
         self.count_label.setText(
-            f"{count:,} samples" if complete else f"{count:,}+ samples (counting…)"
+            count_text(count, "sample") if complete else f"{count:,}+ samples (counting…)"
         )
         row = self.queue_model.row_of_rowid(keep) if keep is not None else None
         if row is None:
