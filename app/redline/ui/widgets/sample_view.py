@@ -170,6 +170,8 @@ class SampleView(QWidget):
         self.monospace = False
         # The turns' source texts (the labels hold HTML when a text needs markers).
         self._turn_sources: list[str] = []
+        # What each text browser (by object name) shows: text, rendered, monospace, style.
+        self._shown: dict[str, tuple[str, bool, bool, str]] = {}
 
         self.meta_label = QLabel()
         self.meta_label.setObjectName("metaLabel")
@@ -271,6 +273,7 @@ class SampleView(QWidget):
             self._show_turns([])
             self.signals_label.setVisible(False)
             self.output.clear()
+            self._shown.pop(self.output.objectName(), None)
             return
         self.meta_label.setText(metadata_text(detail))
         signals = signals_text(detail)
@@ -297,6 +300,12 @@ class SampleView(QWidget):
         self.output.verticalScrollBar().setValue(0)
 
     def _show_text(self, browser: QTextBrowser, text: str, style_sheet: str) -> None:
+        # The same text shown the same way is not parsed and laid out again (the system
+        # prompt, from sample to sample, is the usual case).
+        key = (text, self.rendered, self.monospace, style_sheet)
+        if self._shown.get(browser.objectName()) == key:
+            return
+        self._shown[browser.objectName()] = key
         if self.rendered:
             browser.setMarkdown(keep_line_breaks(text))
             show_link_targets(browser.document())
