@@ -63,6 +63,9 @@ class Settings:
     shortcuts: dict[str, list[str]] = field(default_factory=dict)
     # The main window's geometry and dock layout (Qt's saveGeometry/saveState, base64).
     window_layout: dict[str, str] = field(default_factory=dict)
+    # Sample texts rendered as Markdown (M) instead of as written; raw text monospace.
+    text_rendered: bool = False
+    text_monospace: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

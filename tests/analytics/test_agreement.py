@@ -104,6 +104,12 @@ def test_perfect_agreement_is_one_and_all_one_category_is_undefined() -> None:
     assert cohen_kappa([0] * 5, [0] * 5).text() == "n/a (n=5)"
 
 
+def test_a_kappa_on_two_samples_is_too_few_to_show() -> None:
+    assert cohen_kappa([0, 1], [1, 0]).text() == "too few (n=2)"
+    many = cohen_kappa([0, 1] * 5, [0, 1] * 5).text()
+    assert many.startswith("1.00") and many.endswith("n=10)")
+
+
 def test_missing_ratings_are_left_out() -> None:
     a = [0, 1, nan, 1, 0, 2]
     b = [0, nan, 1, 1, 1, 2]

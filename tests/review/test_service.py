@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, event, func, select, update
@@ -224,6 +225,35 @@ def test_undo_edit_restores_previous_values_as_new_revision(
         (2, Verdict.BAD, "undo"),
         (1, Verdict.GOOD, "edit"),
     ]
+
+
+def test_undo_brings_the_submitted_review_back_as_a_draft(
+    service: ReviewService, make_samples: MakeSamples
+) -> None:
+    a, b = make_samples(2)
+    submitted = ReviewInput(
+        a, verdict=Verdict.BAD, rating=2, categories=("tone",), note="rude",
+        correction="Better.", flagged=True, time_spent_ms=900,
+    )  # fmt: skip
+    service.submit(submitted)
+    service.undo()
+    assert service.current_review(a) is None
+    # Everything the reviewer had entered, ready to change and submit again; the time
+    # spent stays with the withdrawn review (it is not counted twice).
+    assert service.load_draft(a) == replace(submitted, time_spent_ms=0)
+    service.redo()
+    assert service.load_draft(a) is None
+    state = service.current_review(a)
+    assert state is not None and state.correction == "Better."
+
+    # Undoing an edit: the stored review goes back, the edit waits as the draft.
+    service.submit(ReviewInput(b, verdict=Verdict.GOOD))
+    service.submit(ReviewInput(b, verdict=Verdict.BAD, note="on second thought"))
+    service.undo()
+    state = service.current_review(b)
+    assert state is not None and state.verdict is Verdict.GOOD
+    draft = service.load_draft(b)
+    assert draft is not None and (draft.verdict, draft.note) == (Verdict.BAD, "on second thought")
 
 
 def test_undo_walks_back_across_samples_and_new_submit_clears_redo(

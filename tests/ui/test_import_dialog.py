@@ -70,6 +70,20 @@ def test_import_a_small_jsonl_and_read_the_report(
     assert dialog.result() == ImportDialog.DialogCode.Accepted
 
 
+def test_one_bad_row_and_one_sample_are_counted_in_the_singular(
+    qtbot: QtBot, engine: Engine, runner: TaskRunner, tmp_path: Path
+) -> None:
+    path = _write_jsonl(tmp_path / "one.jsonl", 1, bad=1)
+    dialog = _dialog(qtbot, engine, runner, path)
+    with qtbot.waitSignal(dialog.imported, timeout=30_000):
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.close_button.isVisible)
+    assert "Imported 1 sample; 1 bad row, 0 duplicates." in dialog.status_label.text()
+    assert "Status: complete" in dialog.report_view.toPlainText()
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+
+
 def test_sampling_choice_becomes_a_rule(qtbot: QtBot, engine: Engine, runner: TaskRunner) -> None:
     dialog = ImportDialog(engine=engine, runner=runner)
     qtbot.addWidget(dialog)

@@ -114,7 +114,7 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     assert shown.args == [sample_ids[21]]
     expected[sample_ids[20]] = (Verdict.BAD, 2)
 
-    # Review the 22nd, then undo it: the window goes back to it, empty again.
+    # Review the 22nd, then undo it: the window goes back to it, the review a draft again.
     qtbot.waitUntil(lambda: window.focusWidget() is window.queue_view)
     _press(qtbot, window, Qt.Key.Key_G)
     _press(qtbot, window, Qt.Key.Key_5)
@@ -123,7 +123,8 @@ def test_review_twenty_correct_one_undo_one_and_find_it_all_in_a_new_window(
     with qtbot.waitSignal(window.controller.sample_shown) as shown:
         _press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert shown.args == [sample_ids[21]]
-    assert window.review_panel.verdict() is None
+    assert window.review_panel.verdict() == Verdict.GOOD
+    assert window.review_panel.rating() == 5
     qtbot.waitUntil(lambda: window.progress_label.text() == "21 of 25 reviewed in this batch")
     window.close()
 

@@ -80,7 +80,7 @@ def test_a_reviewer_writes_and_submits_a_draft_but_cannot_approve(
     assert (current := page.current_version()) is not None and current.version == "v2"
     # Own version, and not a lead: approve, reject and deploy are not even offered.
     assert visible_actions(page) == set()
-    assert "v2: draft → in_review" in page.status.text()
+    assert "v2: draft → in review" in page.status.text()
     # Submitted versions are frozen: the editor cannot save over it.
     assert not page.save_draft_button.isEnabled()
 

@@ -263,6 +263,8 @@ def test_sample_view_shows_conversation_output_and_metadata(qtbot: QtBot) -> Non
     assert "score 0.42 → human_review" in meta
     assert "thumbs down" in view.signals_label.text()
     assert "copied" in view.signals_label.text()
+    assert "**Settings → Account**" in view.output.toPlainText()  # raw text by default
+    view.set_text_mode(rendered=True, monospace=False)
     rendered = view.output.toPlainText()
     assert "Settings → Account" in rendered
     assert "**" not in rendered  # markdown rendered, not shown raw

@@ -32,6 +32,7 @@ from redline.analytics.quality import sample_outcomes
 from redline.analytics.stats import DEFAULT_CONFIDENCE, Rate, rate, z_for
 
 __all__ = [
+    "MIN_ITEMS_SHOWN",
     "AgreementReport",
     "CategoryAgreement",
     "Interval",
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 Level = Literal["nominal", "ordinal", "interval"]
+
+# Below this many items a coefficient is shown as "too few", not as a number: with two
+# samples, kappa is 0.00 (0.00–0.00) or 1.00, which reads as a finding.
+MIN_ITEMS_SHOWN = 10
 FloatMatrix = npt.NDArray[np.float64]
 
 
@@ -64,9 +69,12 @@ class Interval:
         return not math.isnan(self.value)
 
     def text(self, digits: int = 2) -> str:
-        """'0.61 (0.48–0.74, n=212)', or 'n/a (n=3)'."""
+        """'0.61 (0.48–0.74, n=212)', 'n/a (n=3)' when undefined, or 'too few (n=2)'
+        under `MIN_ITEMS_SHOWN` items."""
         if not self.defined:
             return f"n/a (n={self.n:,})"
+        if self.n < MIN_ITEMS_SHOWN:
+            return f"too few (n={self.n:,})"
         if math.isnan(self.low):
             return f"{self.value:.{digits}f} (n={self.n:,})"
         return (

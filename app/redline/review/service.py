@@ -17,7 +17,7 @@ revision bumped) so the withdrawal syncs like any other change; a tombstone read
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, Integer, and_, delete, func, literal_column, or_, select
@@ -391,22 +391,24 @@ class ReviewService:
 
         Undoing a first submit withdraws the review (a tombstone; its revision stays in
         history, reason "undo"); undoing an edit restores the earlier values as a new
-        revision.
+        revision. Either way what was submitted comes back as the sample's draft, so the
+        reviewer can change it and submit again instead of writing it anew.
         """
         if not self._undo:
             return None
         action = self._undo[-1]
-        self._apply(action.sample_id, action.before, reason="undo")
+        self._apply(action.sample_id, action.before, reason="undo", draft=action.after)
         # Moved only once committed: a failed undo can be tried again.
         self._redo.append(self._undo.pop())
         return Changes(frozenset({action.sample_id}), reviews=True)
 
     def redo(self) -> Changes | None:
-        """Redo the last undone action; None when there is none."""
+        """Redo the last undone action (its draft, left by the undo, goes); None when
+        there is none."""
         if not self._redo:
             return None
         action = self._redo[-1]
-        self._apply(action.sample_id, action.after, reason="redo")
+        self._apply(action.sample_id, action.after, reason="redo", drop_draft=True)
         self._undo.append(self._redo.pop())
         return Changes(frozenset({action.sample_id}), reviews=True)
 
@@ -424,14 +426,7 @@ class ReviewService:
             "time_spent_ms": draft.time_spent_ms,
         }
         with session_scope(self.engine) as session:
-            stored = session.get(ReviewDraft, (draft.sample_id, self.reviewer))
-            if stored is None:
-                session.add(
-                    ReviewDraft(sample_id=draft.sample_id, reviewer=self.reviewer, fields=fields)
-                )
-            else:
-                stored.fields = fields
-                stored.updated_at = clock.now()
+            self._put_draft(session, draft.sample_id, fields)
 
     def load_draft(self, sample_id: uuid.UUID) -> ReviewInput | None:
         """The sample's draft, or None."""
@@ -454,6 +449,14 @@ class ReviewService:
             select(Review).where(Review.sample_id == sample_id, Review.reviewer == self.reviewer)
         ).one_or_none()
 
+    def _put_draft(self, session: Session, sample_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        stored = session.get(ReviewDraft, (sample_id, self.reviewer))
+        if stored is None:
+            session.add(ReviewDraft(sample_id=sample_id, reviewer=self.reviewer, fields=fields))
+        else:
+            stored.fields = fields
+            stored.updated_at = clock.now()
+
     def _drop_draft(self, session: Session, sample_id: uuid.UUID) -> None:
         session.execute(
             delete(ReviewDraft).where(
@@ -471,10 +474,25 @@ class ReviewService:
         review.device = self.device
         review.dirty = True
 
-    def _apply(self, sample_id: uuid.UUID, values: _Values | None, *, reason: str) -> None:
+    def _apply(
+        self,
+        sample_id: uuid.UUID,
+        values: _Values | None,
+        *,
+        reason: str,
+        draft: _Values | None = None,
+        drop_draft: bool = False,
+    ) -> None:
         """Make the review hold `values` (None: no review, a tombstone), setting the
-        current one aside."""
+        current one aside; in the same transaction, make `draft` the sample's draft, or
+        drop its draft."""
         with session_scope(self.engine) as session:
+            if draft is not None:
+                # No time spent: the review it came from keeps that (undo keeps it).
+                fields = {**asdict(draft), "categories": list(draft.categories)}
+                self._put_draft(session, sample_id, {**fields, "time_spent_ms": 0})
+            elif drop_draft:
+                self._drop_draft(session, sample_id)
             current = self._mine(session, sample_id)
             if current is not None and not current.deleted:
                 self._set_aside(session, current, reason)

@@ -22,6 +22,7 @@ from redline.ui.sync.status import SyncWidget
 from redline.ui.tasks import TaskRunner
 from redline.ui.theme import current_theme
 from redline.ui.widgets.review_panel import ReviewPanel
+from redline.ui.widgets.sample_view import SampleView
 from redline.ui.window_layout import restore_window_layout, save_window_layout
 
 __all__ = ["THEME_CYCLE", "DesktopActions"]
@@ -43,6 +44,7 @@ class DesktopActions:
         settings: Settings,
         actions_by_id: dict[str, QAction],
         review_panel: ReviewPanel,
+        sample_view: SampleView,
         sync_widget: SyncWidget,
         guidelines_dock: QDockWidget,
         runner: TaskRunner,
@@ -51,6 +53,7 @@ class DesktopActions:
         self.settings = settings
         self.actions_by_id = actions_by_id
         self.review_panel = review_panel
+        self.sample_view = sample_view
         self.sync_widget = sync_widget
         self.guidelines_dock = guidelines_dock
         self.runner = runner
@@ -61,6 +64,9 @@ class DesktopActions:
         self.actions_by_id["view.guidelines"].setChecked(not self.guidelines_dock.isHidden())
         # Runs once, right after the actions are built: offer only what the role may use.
         self.offer_role_actions()
+        for action_id in ("view.rendered", "view.monospace"):
+            self.actions_by_id[action_id].setCheckable(True)
+        self._apply_text_mode()
 
     def save_layout(self) -> None:
         save_window_layout(self.window, self.settings)
@@ -97,6 +103,34 @@ class DesktopActions:
         if theme is not None:
             theme.set_setting(new)
         message = f"Theme: {THEME_NAMES[new]}."
+        try:
+            save_settings(self.settings)
+        except (OSError, RedlineError) as exc:
+            message += f" (Not saved: {exc}.)"
+        self.window.statusBar().showMessage(message, 4000)
+
+    def toggle_rendered_text(self) -> None:
+        """M: the sample's texts rendered (Markdown) or as written; remembered."""
+        self.settings.text_rendered = not self.settings.text_rendered
+        self._apply_text_mode()
+        rendered = self.settings.text_rendered
+        shown = "rendered (links show their target)" if rendered else "as written"
+        self._save_settings(f"Texts: {shown}.")
+
+    def toggle_monospace_text(self) -> None:
+        """Ctrl+Shift+M: the raw texts in a fixed-width font or not; remembered."""
+        self.settings.text_monospace = not self.settings.text_monospace
+        self._apply_text_mode()
+        font = "a fixed-width" if self.settings.text_monospace else "the normal"
+        self._save_settings(f"Raw text in {font} font.")
+
+    def _apply_text_mode(self) -> None:
+        rendered, monospace = self.settings.text_rendered, self.settings.text_monospace
+        self.actions_by_id["view.rendered"].setChecked(rendered)
+        self.actions_by_id["view.monospace"].setChecked(monospace)
+        self.sample_view.set_text_mode(rendered=rendered, monospace=monospace)
+
+    def _save_settings(self, message: str) -> None:
         try:
             save_settings(self.settings)
         except (OSError, RedlineError) as exc:

@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
             settings=settings,
             actions_by_id=self.actions_by_id,
             review_panel=self.review_panel,
+            sample_view=self.sample_view,
             sync_widget=self.sync_widget,
             guidelines_dock=self.guidelines_dock,
             runner=self.runner,
@@ -398,6 +399,14 @@ class MainWindow(QMainWindow):
     def cycle_theme(self) -> None:
         """Ctrl+Shift+T: system → light → dark → system, applied and saved."""
         self.desktop.cycle_theme()
+
+    def toggle_rendered_text(self) -> None:
+        """M: the sample's texts rendered (Markdown) or as written."""
+        self.desktop.toggle_rendered_text()
+
+    def toggle_monospace_text(self) -> None:
+        """Ctrl+Shift+M: the raw texts in a fixed-width font or not."""
+        self.desktop.toggle_monospace_text()
 
     def open_shared_admin(self) -> None:
         """File > Shared database admin… (leads): set up the database, add logins."""

@@ -29,6 +29,7 @@ from redline.errors import RedlineError
 from redline.ingest.types import ImportReport, SamplingKind, SamplingRule
 from redline.ui.dialogs.errors import describe
 from redline.ui.tasks import Task, TaskRunner
+from redline.ui.wording import count, state_label
 
 __all__ = ["SAMPLING_CHOICES", "ImportDialog", "report_text"]
 
@@ -47,7 +48,7 @@ def report_text(report: ImportReport) -> str:
     """The import report as the reviewer reads it."""
     lines = [
         f"{report.file_name} → source “{report.source}” ({report.format}, {report.shape})",
-        f"Status: {report.status}" + (" (resumed)" if report.resumed else ""),
+        f"Status: {state_label(report.status)}" + (" (resumed)" if report.resumed else ""),
         f"Records read: {report.records_read:,}",
         f"Imported: {report.imported:,}",
         f"Duplicates (already in the store): {report.duplicates:,}",
@@ -284,8 +285,8 @@ class ImportDialog(QDialog):
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
         self.status_label.setText(
-            f"Imported {report.imported:,} samples; {report.bad:,} bad rows, "
-            f"{report.duplicates:,} duplicates."
+            f"Imported {count(report.imported, 'sample')}; {count(report.bad, 'bad row')}, "
+            f"{count(report.duplicates, 'duplicate')}."
         )
         self.report_view.setPlainText(report_text(report))
         self.report_view.setVisible(True)

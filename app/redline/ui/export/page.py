@@ -63,6 +63,7 @@ from redline.export.types import (
 from redline.review.taxonomy import categories
 from redline.ui.dialogs.errors import ErrorDialog, describe
 from redline.ui.tasks import Task
+from redline.ui.wording import count as counted
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["ExportPage", "result_text"]
@@ -90,7 +91,7 @@ def result_text(result: ExportResult) -> str:
         )
     lines.append("")
     for file in result.files:
-        lines.append(f"{file.path}  ({file.rows:,} rows, sha256 {file.sha256[:16]}…)")
+        lines.append(f"{file.path}  ({counted(file.rows, 'row')}, sha256 {file.sha256[:16]}…)")
     if result.manifest is not None:
         lines.append(f"Manifest: {result.manifest}")
     return "\n".join(lines)

@@ -50,6 +50,7 @@ from redline.ui.resources import load_tokens
 from redline.ui.tasks import Task
 from redline.ui.theme import current_theme
 from redline.ui.widgets.diff_view import diff_html
+from redline.ui.wording import count
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["PairwisePage"]
@@ -313,8 +314,8 @@ class PairwisePage(QWidget):
         self._shown_at = time.monotonic()
         judged = sum(1 for i in self.items if i.choice is not None)
         self.progress_label.setText(
-            f"Pair {self.index + 1} of {len(self.items)} · {judged} of {len(self.items)} pairs "
-            "judged by you"
+            f"Pair {self.index + 1} of {len(self.items)} · {judged} of "
+            f"{count(len(self.items), 'pair')} judged by you"
             if item is not None
             else "0 of 0 pairs"
         )
@@ -339,8 +340,10 @@ class PairwisePage(QWidget):
             theme = current_theme()
             tokens = theme.tokens if theme is not None else load_tokens("light")
             segments = word_diff(left, right)
-            self.left_view.setHtml(diff_html([s for s in segments if s.kind != "insert"], tokens))
-            self.right_view.setHtml(diff_html([s for s in segments if s.kind != "delete"], tokens))
+            left_side = [s for s in segments if s.kind != "insert"]
+            right_side = [s for s in segments if s.kind != "delete"]
+            self.left_view.setHtml(diff_html(left_side, tokens, one_side=True))
+            self.right_view.setHtml(diff_html(right_side, tokens, one_side=True))
         else:
             self.left_view.setPlainText(left)
             self.right_view.setPlainText(right)

@@ -68,6 +68,7 @@ from redline.ui.page_tasks import PageTasks
 from redline.ui.prompts.regression_panel import RegressionPanel
 from redline.ui.prompts.side_by_side import SideBySideDiff
 from redline.ui.tasks import Task
+from redline.ui.wording import count, state_label
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["CatalogPage"]
@@ -403,7 +404,7 @@ class CatalogPage(QWidget):
             satisfaction = q.satisfaction.percent() if q is not None and q.judged else "no reviews"
             cells = [
                 v.version,
-                v.status.value.replace("_", " "),
+                state_label(v.status),
                 v.author,
                 v.created_at.strftime("%Y-%m-%d"),
                 satisfaction,
@@ -479,7 +480,7 @@ class CatalogPage(QWidget):
         q = self.snapshot.quality.get(version.version)
         e = html.escape
         lines = [
-            f"<h3>{e(version.label)} <small>({e(version.status.value)})</small></h3>",
+            f"<h3>{e(version.label)} <small>({e(state_label(version.status))})</small></h3>",
             f"<p>by {e(version.author)} · parent {e(version.parent_version or '-')}"
             + (f" · decided by {e(version.decided_by)}" if version.decided_by else "")
             + f"</p><p>{e(version.change_note)}</p>",
@@ -567,9 +568,9 @@ class CatalogPage(QWidget):
             return
 
         def done(after: VersionInfo) -> None:
-            self._after_write(f"{after.label}: {version.status.value} → {after.status.value}")(
-                after
-            )
+            self._after_write(
+                f"{after.label}: {state_label(version.status)} → {state_label(after.status)}"
+            )(after)
 
         self.tasks.run(
             transition, self.engine, version.id, action, actor=self.actor, role=self.role,
@@ -781,7 +782,7 @@ def _draft_from_file(
 def _quality_html(q: VersionQuality) -> str:
     e = html.escape
     if not q.judged:
-        return f"<h4>Quality</h4><p>{q.samples:,} samples, no reviews yet.</p>"
+        return f"<h4>Quality</h4><p>{count(q.samples, 'sample')}, no reviews yet.</p>"
     rows = [
         ("Satisfaction", q.satisfaction.percent()),
         *(
@@ -799,7 +800,7 @@ def _quality_html(q: VersionQuality) -> str:
     ]
     body = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<h4>Quality ({q.samples:,} samples, {q.judged:,} judged)</h4>"
+        f"<h4>Quality ({count(q.samples, 'sample')}, {q.judged:,} judged)</h4>"
         f"<table cellpadding='2'>{body}</table>"
     )
 

@@ -41,6 +41,7 @@ from redline.prompts.regression import (
 from redline.review.types import Changes
 from redline.ui.page_tasks import PageTasks
 from redline.ui.tasks import Task
+from redline.ui.wording import count
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["RegressionPanel"]
@@ -184,7 +185,7 @@ class RegressionPanel(QWidget):
     def _on_built(self, result: ExportResult) -> None:
         where = result.files[0].path if result.files else "?"
         self.status.setText(
-            f"{result.written:,} cases written to {where} (manifest beside it). Run them "
+            f"{count(result.written, 'case')} written to {where} (manifest beside it). Run them "
             "through the new version, then import its outputs."
         )
         self.built.emit(result)

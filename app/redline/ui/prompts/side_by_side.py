@@ -39,5 +39,5 @@ class SideBySideDiff(QWidget):
         tokens = theme.tokens if theme is not None else load_tokens("light")
         old = [s for s in segments if s.kind != "insert"]
         new = [s for s in segments if s.kind != "delete"]
-        self.old_view.setHtml(diff_html(old, tokens))
-        self.new_view.setHtml(diff_html(new, tokens))
+        self.old_view.setHtml(diff_html(old, tokens, one_side=True))
+        self.new_view.setHtml(diff_html(new, tokens, one_side=True))

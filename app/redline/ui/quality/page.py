@@ -60,6 +60,7 @@ from redline.roles import Role, parse_role
 from redline.ui.page_tasks import PageTasks
 from redline.ui.quality.report_dialog import ReportRangeDialog, last_days
 from redline.ui.tasks import Task
+from redline.ui.wording import count
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["QualityPage"]
@@ -399,12 +400,12 @@ class QualityPage(QWidget):
     def _fill_agreement(self, overview: QualityOverview) -> None:
         a = overview.agreement
         self.status_label.setText(
-            f"{overview.reviews:,} reviews, {overview.judged:,} samples judged, "
+            f"{count(overview.reviews, 'review')}, {count(overview.judged, 'sample')} judged, "
             f"{overview.bad:,} bad"
         )
         if a.items:
             self.agreement_summary.setText(
-                f"{a.items:,} samples reviewed by two or more people. All agreed on "
+                f"{count(a.items, 'sample')} reviewed by two or more people. All agreed on "
                 f"{a.percent.percent()}. Fleiss' kappa {coefficient(a.fleiss)}, Krippendorff's "
                 f"alpha {coefficient(a.alpha)} (verdicts), {coefficient(a.alpha_rating)} "
                 "(ratings, ordinal). "
@@ -443,7 +444,7 @@ class QualityPage(QWidget):
         ]
         which = "each value" if dimension is None else f"each {dimension}"
         self.patterns_summary.setText(
-            f"Among {overview.bad:,} samples judged bad (of {overview.judged:,}): {which}'s "
+            f"Among {count(overview.bad, 'sample')} judged bad (of {overview.judged:,}): {which}'s "
             "share of bad reviews against its share of all reviewed samples, ranked by the "
             "difference. Double-click a row to open its bad samples in the queue."
         )

@@ -40,6 +40,7 @@ from redline.ui.tasks import Task, TaskRunner
 from redline.ui.widgets.filter_bar import FilterBar
 from redline.ui.widgets.review_panel import ReviewPanel
 from redline.ui.widgets.sample_view import SampleView
+from redline.ui.wording import count as count_text
 
 __all__ = ["MAX_PENDING_KEYS", "PROGRESS_AFTER_MS", "ReviewController"]
 
@@ -134,6 +135,8 @@ class ReviewController(QObject):
         filter_bar.filter_changed.connect(self._on_filter_changed)
         queue_model.sort_requested.connect(self._on_sort_requested)
         queue_view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        review_panel.set_runner(runner)
+        review_panel.diff_view.failed.connect(self.failed.emit)
         review_panel.draft_changed.connect(self._on_draft_changed)
         review_panel.submit_requested.connect(self.submit_review)
         hub.changed.connect(self._on_changes)
@@ -269,7 +272,7 @@ class ReviewController(QObject):
             self.queue_model.seed_rows(0, rows)
         count = self.queue_model.rowCount()
         self.count_label.setText(
-            f"{count:,} samples" if complete else f"{count:,}+ samples (counting…)"
+            count_text(count, "sample") if complete else f"{count:,}+ samples (counting…)"
         )
         row = self.queue_model.row_of_rowid(keep) if keep is not None else None
         if row is None:
@@ -551,24 +554,29 @@ class ReviewController(QObject):
         self.failed.emit(exc)
 
     def undo_review(self) -> None:
-        """Undo this session's last review action (Ctrl+Z) and show that sample."""
-        self._undo_redo(self.service.undo, "Nothing to undo.")
+        """Undo this session's last review action (Ctrl+Z) and show that sample, its
+        review back as an editable draft."""
+        self._undo_redo(
+            self.service.undo, "Nothing to undo.",
+            "Review undone: it is a draft again (Ctrl+Enter submits it).",
+        )  # fmt: skip
 
     def redo_review(self) -> None:
         """Redo the last undone review action (Ctrl+Shift+Z)."""
-        self._undo_redo(self.service.redo, "Nothing to redo.")
+        self._undo_redo(self.service.redo, "Nothing to redo.", "Review redone.")
 
-    def _undo_redo(self, fn: Callable[[], Changes | None], nothing: str) -> None:
+    def _undo_redo(self, fn: Callable[[], Changes | None], nothing: str, done: str) -> None:
         # No wait for submits in flight: the one writer runs this after them.
         self.review_panel.flush_draft()
         task: Task = self.runner.submit(fn, write=True)
-        task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing))
+        task.signals.succeeded.connect(lambda changes: self._on_undone(changes, nothing, done))
         task.signals.failed.connect(self.failed.emit)
 
-    def _on_undone(self, changes: Changes | None, nothing: str) -> None:
+    def _on_undone(self, changes: Changes | None, nothing: str, done: str) -> None:
         if changes is None:
             self.message.emit(nothing, 3000)
             return
+        self.message.emit(done, 5000)
         self.hub.publish(changes)
         target = next(iter(changes.sample_ids), None)
         row = None

@@ -63,6 +63,7 @@ from redline.ui.studio.policy_dialog import PolicyDialog
 from redline.ui.studio.rates import RatesTable
 from redline.ui.tasks import Task
 from redline.ui.theme import current_theme
+from redline.ui.wording import state_label
 from redline.ui.workspaces import WorkspaceContext
 
 __all__ = ["StudioPage"]
@@ -620,8 +621,9 @@ class StudioPage(QWidget):
             for p in proposals:
                 assert isinstance(p, ProposalInfo)
                 where = f" [{p.segment}]" if p.segment else ""
+                state = state_label(p.status)
                 item = QListWidgetItem(
-                    f"{p.old_value:g} → {p.new_value:g}{where}  {p.status} · {p.proposer}"
+                    f"{p.old_value:g} → {p.new_value:g}{where}  {state} · {p.proposer}"
                 )
                 item.setToolTip(p.rationale + "\n\n" + str(p.evidence.get("summary", "")))
                 item.setData(Qt.ItemDataRole.UserRole, p.id)

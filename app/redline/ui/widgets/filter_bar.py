@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from redline.review.types import QueueFilter, QueueStatus
 from redline.review.types import Signal as ImplicitSignal
 from redline.store.queries import BatchInfo, CountRow, StoreStats
+from redline.ui.wording import count
 
 __all__ = ["SCORE_BANDS", "SIGNALS", "STATUSES", "FilterBar"]
 
@@ -235,7 +236,7 @@ class FilterBar(QWidget):
             self._updating = False
         self._selection = sample_ids
         self._selection_label = label
-        self.selection_label.setText(f"Showing {len(sample_ids):,} samples: {label}")
+        self.selection_label.setText(f"Showing {count(len(sample_ids), 'sample')}: {label}")
         self.selection_label.show()
         self.selection_clear.show()
         self._emit()

@@ -27,6 +27,7 @@ from redline.review.taxonomy import DEFAULT_CATEGORIES
 from redline.review.types import ReviewInput, ReviewState, SampleDetail, Verdict
 from redline.ui.models.history_model import HistoryModel
 from redline.ui.resources import icon
+from redline.ui.tasks import TaskRunner
 from redline.ui.theme import current_theme
 from redline.ui.widgets.diff_view import DiffView
 
@@ -135,6 +136,7 @@ class ReviewPanel(QWidget):
         self.correction_edit.textChanged.connect(self._on_changed)
         self.correction_edit.textChanged.connect(self._diff_timer_start)
         self.diff_view = DiffView()
+        self.diff_view.diff_shown.connect(self._on_diff_shown)
         self.diff_summary = QLabel("no changes")
         self.diff_summary.setObjectName("metaLabel")
         diff_box = QWidget()
@@ -246,6 +248,7 @@ class ReviewPanel(QWidget):
         try:
             self.sample_id = detail.id if detail is not None else None
             self.original = detail.output if detail is not None else ""
+            self.diff_view.prepare_for(len(self.original))
             source: ReviewInput | ReviewState | None = draft if draft is not None else review
             self._set_verdict_checked(source.verdict if source is not None else None)
             rating = source.rating if source is not None else None
@@ -378,6 +381,10 @@ class ReviewPanel(QWidget):
         self._draft_timer.stop()
         self._dirty = False
 
+    def set_runner(self, runner: TaskRunner) -> None:
+        """Compute long correction diffs in tasks of `runner`, off the GUI thread."""
+        self.diff_view.set_runner(runner)
+
     def set_status(self, text: str) -> None:
         self.draft_label.setText(text)
 
@@ -413,6 +420,10 @@ class ReviewPanel(QWidget):
     def _update_diff(self) -> None:
         self._diff_timer.stop()
         self.diff_view.set_texts(self.original, self.correction_edit.toPlainText())
+        if self.diff_view.pending:
+            self.diff_summary.setText("comparing…")
+
+    def _on_diff_shown(self) -> None:
         self.diff_summary.setText(self.diff_view.summary())
 
     def _update_icons(self) -> None:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QFont, QFontDatabase, QTextBlockFormat, QTextCharForma
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
-    QPlainTextEdit,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -23,6 +22,13 @@ from PySide6.QtWidgets import (
 
 from redline.review.types import SampleDetail
 from redline.ui.theme import current_theme
+from redline.ui.widgets.text_display import (
+    needs_markers,
+    raw_html,
+    rendered_html,
+    show_link_targets,
+    text_style_sheet,
+)
 
 __all__ = ["SampleView", "message_text", "metadata_text", "signals_text"]
 
@@ -145,12 +151,27 @@ def _section(text: str) -> QLabel:
 
 
 class SampleView(QWidget):
-    """Shows one `SampleDetail`; read-only, scrolls long conversations and outputs."""
+    """Shows one `SampleDetail`; read-only, scrolls long conversations and outputs.
+
+    The texts (system prompt, turns, output) show as the model wrote them by default,
+    with markers for what cannot be seen (see `text_display`); `set_text_mode` switches
+    to rendered Markdown, or the raw text to a monospace font.
+
+    Attributes:
+        rendered: texts are rendered Markdown (False: raw, as written).
+        monospace: the raw text is in a monospace font.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sampleView")
         self.detail: SampleDetail | None = None
+        self.rendered = False
+        self.monospace = False
+        # The turns' source texts (the labels hold HTML when a text needs markers).
+        self._turn_sources: list[str] = []
+        # What each text browser (by object name) shows: text, rendered, monospace, style.
+        self._shown: dict[str, tuple[str, bool, bool, str]] = {}
 
         self.meta_label = QLabel()
         self.meta_label.setObjectName("metaLabel")
@@ -167,8 +188,9 @@ class SampleView(QWidget):
         self.system_toggle.setText("SYSTEM PROMPT")
         self.system_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.system_toggle.toggled.connect(self._on_system_toggled)
-        self.system_text = QPlainTextEdit()
-        self.system_text.setReadOnly(True)
+        self.system_text = QTextBrowser()
+        self.system_text.setObjectName("systemPromptText")
+        self.system_text.setOpenLinks(False)
         self.system_text.setMaximumHeight(160)
         self.system_text.setVisible(False)
 
@@ -224,7 +246,21 @@ class SampleView(QWidget):
         layout.addWidget(self.signals_label)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.empty_label, 1)
+        theme = current_theme()
+        if theme is not None:
+            theme.changed.connect(self._refresh_texts)
         self.show_detail(None)
+
+    def set_text_mode(self, *, rendered: bool, monospace: bool) -> None:
+        """Show the texts rendered (Markdown) or raw, the raw text monospace or not."""
+        if (rendered, monospace) == (self.rendered, self.monospace):
+            return
+        self.rendered, self.monospace = rendered, monospace
+        self._refresh_texts()
+
+    def _refresh_texts(self) -> None:
+        if self.detail is not None:
+            self.show_detail(self.detail)
 
     def show_detail(self, detail: SampleDetail | None) -> None:
         """Show `detail`, or the empty state for None."""
@@ -237,6 +273,7 @@ class SampleView(QWidget):
             self._show_turns([])
             self.signals_label.setVisible(False)
             self.output.clear()
+            self._shown.pop(self.output.objectName(), None)
             return
         self.meta_label.setText(metadata_text(detail))
         signals = signals_text(detail)
@@ -244,8 +281,8 @@ class SampleView(QWidget):
         self.signals_label.setVisible(bool(signals))
         system = detail.system_prompt or ""
         self.system_toggle.setVisible(bool(system))
-        if self.system_text.toPlainText() != system:
-            self.system_text.setPlainText(system)
+        style_sheet = text_style_sheet()
+        self._show_text(self.system_text, system, style_sheet)
         self.system_toggle.setChecked(False)
         turns: list[tuple[str, str]] = []
         for message in detail.input_messages or []:
@@ -257,16 +294,34 @@ class SampleView(QWidget):
                 continue
             turns.append((role, message_text(message.get("content"))))
         self._show_turns(turns or [("user", detail.input_text)])
-        self.output.setMarkdown(keep_line_breaks(detail.output))
-        self._style_code_blocks()
+        self._show_text(self.output, detail.output, style_sheet)
+        if self.rendered:
+            self._style_code_blocks()
         self.output.verticalScrollBar().setValue(0)
 
+    def _show_text(self, browser: QTextBrowser, text: str, style_sheet: str) -> None:
+        # The same text shown the same way is not parsed and laid out again (the system
+        # prompt, from sample to sample, is the usual case).
+        key = (text, self.rendered, self.monospace, style_sheet)
+        if self._shown.get(browser.objectName()) == key:
+            return
+        self._shown[browser.objectName()] = key
+        if self.rendered:
+            browser.setMarkdown(keep_line_breaks(text))
+            show_link_targets(browser.document())
+        else:
+            browser.setHtml(raw_html(text, monospace=self.monospace, style_sheet=style_sheet))
+
     def turn_texts(self) -> list[tuple[str, str]]:
-        """(role, text) of each conversation turn shown."""
+        """(role, text) of each conversation turn shown, as the sample has it."""
         return [
-            (role.text().lower(), body.text())
-            for _frame, role, body in self._turn_frames[: self._turns_shown]
+            (role.text().lower(), self._turn_sources[i])
+            for i, (_frame, role, _body) in enumerate(self._turn_frames[: self._turns_shown])
         ]
+
+    def turn_labels(self) -> list[QLabel]:
+        """The labels showing the turns' texts (what the reviewer sees)."""
+        return [body for _frame, _role, body in self._turn_frames[: self._turns_shown]]
 
     def _show_turns(self, turns: list[tuple[str, str]]) -> None:
         while len(self._turn_frames) < len(turns):
@@ -282,9 +337,22 @@ class SampleView(QWidget):
                 frame.style().unpolish(frame)
                 frame.style().polish(frame)
             role_label.setText(role.upper())
-            body.setText(text)
+            self._set_turn_text(body, text)
             frame.setVisible(True)
         self._turns_shown = len(turns)
+        self._turn_sources = [text for _role, text in turns]
+
+    def _set_turn_text(self, body: QLabel, text: str) -> None:
+        # Plain text when nothing needs a marker (the usual case, and the cheapest).
+        if self.rendered:
+            body.setTextFormat(Qt.TextFormat.RichText)
+            body.setText(rendered_html(keep_line_breaks(text)))
+        elif self.monospace or needs_markers(text):
+            body.setTextFormat(Qt.TextFormat.RichText)
+            body.setText(raw_html(text, monospace=self.monospace))
+        else:
+            body.setTextFormat(Qt.TextFormat.PlainText)
+            body.setText(text)
 
     def _new_turn(self) -> tuple[QFrame, QLabel, QLabel]:
         frame = QFrame()
