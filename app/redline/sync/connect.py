@@ -118,7 +118,7 @@ def check_shared(engine: Engine, profile: Profile, password: str | None) -> Shar
     """Log in and check the shared schema is one this Redline can sync with."""
     try:
         with engine.connect() as conn:
-            user = conn.execute(text("SELECT current_user")).scalar_one()
+            user = conn.execute(text("SELECT session_user")).scalar_one()
             has_version = conn.execute(
                 text("SELECT to_regclass('alembic_version') IS NOT NULL")
             ).scalar_one()
@@ -131,7 +131,7 @@ def check_shared(engine: Engine, profile: Profile, password: str | None) -> Shar
             is_lead = bool(
                 conn.execute(
                     text(
-                        "SELECT coalesce((SELECT pg_has_role(current_user, oid, 'member') "
+                        "SELECT coalesce((SELECT pg_has_role(session_user, oid, 'member') "
                         "FROM pg_roles WHERE rolname = :lead), false)"
                     ),
                     {"lead": LEAD_ROLE},

@@ -48,7 +48,9 @@ from redline.prompts.audit import hash_covers_reason
 # 4: `seq` of an inserted row comes from the column's default under a lock taken once per
 #    statement (no row trigger on INSERT: a push of 100,000 rows spent a fifth of the
 #    server's time in it); an overwritten review is kept in history with every column.
-SERVER_OBJECTS_VERSION = 4
+# 5: row-level security names the login (`session_user`), not the role a session SET
+#    ROLE to; group roles forced NOLOGIN.
+SERVER_OBJECTS_VERSION = 5
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -227,6 +229,9 @@ def _roles_sql() -> list[str]:
             f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
             f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"
         )
+        # A group role is never a login, even one someone changed by hand: its name
+        # would be a reviewer's.
+        statements.append(f"ALTER ROLE {role} NOLOGIN")
     statements.append(f"GRANT {REVIEWER_ROLE} TO {LEAD_ROLE}")
     return statements
 
@@ -275,16 +280,21 @@ def _triggers_sql() -> list[str]:
 
 
 # (table, policy name, command, roles, USING, WITH CHECK)
-_IS_LEAD = f"pg_has_role(current_user, '{LEAD_ROLE}', 'member')"
+#
+# Who acts is `session_user`, the login, never `current_user`: a login may `SET ROLE` to a
+# group it belongs to (redline_reviewer, redline_lead), and under `current_user` it could
+# then write reviews as "redline_reviewer", an extra voter in agreement and majorities.
+# (PostgreSQL 15 has no GRANT ... WITH SET FALSE to forbid the SET ROLE itself.)
+_IS_LEAD = f"pg_has_role(session_user, '{LEAD_ROLE}', 'member')"
 _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
-    ("batch", "own_insert", "INSERT", REVIEWER_ROLE, None, "imported_by = current_user"),
+    ("batch", "own_insert", "INSERT", REVIEWER_ROLE, None, "imported_by = session_user"),
     (
         "batch",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "imported_by = current_user",
-        "imported_by = current_user",
+        "imported_by = session_user",
+        "imported_by = session_user",
     ),
     (
         "sample",
@@ -292,7 +302,7 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "EXISTS (SELECT 1 FROM batch b WHERE b.id = batch_id AND b.imported_by = current_user)",
+        "EXISTS (SELECT 1 FROM batch b WHERE b.id = batch_id AND b.imported_by = session_user)",
     ),
     (
         "review",
@@ -300,25 +310,25 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+        f"reviewer = session_user AND (NOT adjudicated OR {_IS_LEAD})",
     ),
     (
         "review",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "reviewer = current_user",
-        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+        "reviewer = session_user",
+        f"reviewer = session_user AND (NOT adjudicated OR {_IS_LEAD})",
     ),
-    ("review_history", "own_insert", "INSERT", REVIEWER_ROLE, None, "reviewer = current_user"),
-    ("prompt", "own_insert", "INSERT", REVIEWER_ROLE, None, "owner = current_user"),
+    ("review_history", "own_insert", "INSERT", REVIEWER_ROLE, None, "reviewer = session_user"),
+    ("prompt", "own_insert", "INSERT", REVIEWER_ROLE, None, "owner = session_user"),
     (
         "prompt",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "owner = current_user",
-        "owner = current_user",
+        "owner = session_user",
+        "owner = session_user",
     ),
     (
         "prompt_version",
@@ -326,15 +336,15 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+        "author = session_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
     ),
     (
         "prompt_version",
         "author_update_draft",
         "UPDATE",
         REVIEWER_ROLE,
-        "author = current_user AND status IN ('draft', 'in_review')",
-        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+        "author = session_user AND status IN ('draft', 'in_review')",
+        "author = session_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
     ),
     (
         "threshold_proposal",
@@ -342,15 +352,15 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "proposer = current_user AND status = 'proposed' AND decider IS NULL",
+        "proposer = session_user AND status = 'proposed' AND decider IS NULL",
     ),
     (
         "threshold_proposal",
         "proposer_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "proposer = current_user AND status IN ('proposed', 'withdrawn')",
-        "proposer = current_user AND status IN ('proposed', 'withdrawn') AND decider IS NULL",
+        "proposer = session_user AND status IN ('proposed', 'withdrawn')",
+        "proposer = session_user AND status IN ('proposed', 'withdrawn') AND decider IS NULL",
     ),
     ("prompt", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
     ("prompt_version", "lead_all", "ALL", LEAD_ROLE, "true", "true"),

@@ -1,0 +1,85 @@
+"""Sync integrity tried as a hostile team member would (issue #19), against the real
+PostgreSQL server. Attacks that are SQL run as raw SQL over the attacker's own login;
+the victim syncs through the app.
+
+What was tried, and what must happen:
+
+- Group roles (item 6): `redline_reviewer` / `redline_lead` cannot log in (NOLOGIN, kept
+  so by `shared init`); a reviewer who `SET ROLE redline_reviewer` (a lead:
+  `redline_lead`) and writes a review under the group's name is refused (row-level
+  security names the login, `session_user`), and what she writes under her own name
+  is still hers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from tests.sync.conftest import MakeMachine, SharedDb, records
+
+from redline.review.types import Verdict
+from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE
+from redline.sync.shared import init_shared
+
+PERMISSION_DENIED = "42501"
+
+INSERT_REVIEW = (
+    "INSERT INTO review (id, created_at, updated_at, revision, dirty, sample_id, reviewer, "
+    "verdict, categories, note, flagged, time_spent_ms, device, adjudicated, deleted) "
+    "VALUES (gen_random_uuid(), now(), now(), 1, false, :s, :reviewer, 'bad', '[]', '', "
+    "false, 0, 'x', false, false)"
+)
+
+
+def _refused(
+    engine: Engine, sql: str, params: dict[str, object] | None = None, *, before: str = ""
+) -> str:
+    """Run `before` then `sql` in one transaction; return the SQLSTATE it failed with."""
+    with pytest.raises(DBAPIError) as caught, engine.begin() as conn:
+        if before:
+            conn.execute(text(before))
+        conn.execute(text(sql), params or {})
+    return str(getattr(caught.value.orig, "sqlstate", ""))
+
+
+# --------------------------------------------------------------------------- item 6
+
+
+def test_group_roles_cannot_log_in_or_be_assumed_to_vote(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    ana = make_machine("ana")
+    lead = make_machine("carol", role="lead")
+    ana.import_records(records(3))
+    ana.sync()
+    sample = ana.sample_ids()[0]
+    with shared_db.admin.begin() as conn:
+        # Someone made a group role a login by hand: `shared init` undoes it.
+        conn.execute(text(f"ALTER ROLE {REVIEWER_ROLE} LOGIN"))
+    init_shared(shared_db.admin, where=shared_db.name)
+    with shared_db.admin.connect() as conn:
+        can_login = dict(
+            conn.execute(
+                text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:r)"),
+                {"r": [REVIEWER_ROLE, LEAD_ROLE]},
+            ).all()
+        )
+    assert can_login == {REVIEWER_ROLE: False, LEAD_ROLE: False}
+
+    for attacker, group in ((ana, REVIEWER_ROLE), (lead, LEAD_ROLE)):
+        raw = shared_db.raw_as(attacker.profile, attacker.password)
+        params = {"s": sample, "reviewer": group}
+        assert _refused(raw, INSERT_REVIEW, params, before=f"SET ROLE {group}") == (
+            PERMISSION_DENIED
+        )
+        # Under the group role, a review still goes in only under the login's own name.
+        with raw.begin() as conn:
+            conn.execute(text(f"SET ROLE {group}"))
+            conn.execute(text(INSERT_REVIEW), {"s": sample, "reviewer": attacker.user})
+    with shared_db.admin.connect() as conn:
+        reviewers = set(conn.execute(text("SELECT reviewer FROM review")).scalars())
+    assert reviewers == {ana.user, lead.user}
+    # And the app's sync still works for both.
+    ana.review(ana.sample_ids()[1], Verdict.GOOD)
+    assert ana.sync().pushed.get("review") == 1
