@@ -9,9 +9,15 @@ What was tried, and what must happen:
   `redline_lead`) and writes a review under the group's name is refused (row-level
   security names the login, `session_user`), and what she writes under her own name
   is still hers.
+- A held change lock (item 7): a session holding `pg_advisory_xact_lock(7245101)` (the
+  lock every writer takes) makes another reviewer's sync fail within seconds
+  (lock_timeout) with "the shared database is busy (...)", nothing pushed or lost; once
+  the lock is released the same sync goes through.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from sqlalchemy import Engine, text
@@ -19,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.sync.conftest import MakeMachine, SharedDb, records
 
 from redline.review.types import Verdict
+from redline.sync.connect import LOCK_TIMEOUT_S, ConnectionFailed
 from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE
 from redline.sync.shared import init_shared
 
@@ -83,3 +90,30 @@ def test_group_roles_cannot_log_in_or_be_assumed_to_vote(
     # And the app's sync still works for both.
     ana.review(ana.sample_ids()[1], Verdict.GOOD)
     assert ana.sync().pushed.get("review") == 1
+
+
+# --------------------------------------------------------------------------- item 7
+
+
+def test_a_held_change_lock_makes_a_sync_say_busy_not_hang(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    ana, ben = make_machine("ana"), make_machine("ben")
+    ana.import_records(records(3))
+    ana.sync()
+    ben.sync()
+    ben.review(ben.sample_ids()[0], Verdict.BAD)
+    raw_ana = shared_db.raw_as(ana.profile, ana.password)
+    with raw_ana.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(7245101)"))
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailed, match=r"the shared database is busy \(") as caught:
+            ben.sync()
+        waited = time.monotonic() - started
+        holder.rollback()
+    assert caught.value.kind == "busy"
+    assert waited < LOCK_TIMEOUT_S + 10
+    with shared_db.admin.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM review")).scalar_one() == 0
+    # Released: the review was kept pending and goes now.
+    assert ben.sync().pushed == {"review": 1}

@@ -56,7 +56,8 @@ def cmd_shared(args: argparse.Namespace) -> int:
 
     profile = get_profile(load_settings(), args.profile)
     password = ask_password(profile, from_stdin=args.password_stdin)
-    engine = shared_engine(profile, password)
+    # `init` migrates, which may rightly outlast the sync's statement timeout.
+    engine = shared_engine(profile, password, timeouts=args.shared_action != "init")
     try:
         if args.shared_action == "init":
             report = init_shared(engine, where=profile.where)

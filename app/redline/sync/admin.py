@@ -259,7 +259,7 @@ def set_up_server(
     Refuses a database set up by a newer Redline, and a login that may not set it up.
     """
     login = admin_profile(profile, admin)
-    engine = shared_engine(login, password)
+    engine = shared_engine(login, password, timeouts=False)
     try:
         progress.update(0, 3, "checking the schema")
         state = _read_state(engine)
