@@ -13,6 +13,11 @@ What was tried, and what must happen:
   lock every writer takes) makes another reviewer's sync fail within seconds
   (lock_timeout) with "the shared database is busy (...)", nothing pushed or lost; once
   the lock is released the same sync goes through.
+- `shared add-user` (item 8): with `log_statement = ddl` the server log shows the
+  CREATE ROLE but never the password (a client-side SCRAM-SHA-256 verifier is sent), and
+  the login works with the password (a non-ASCII one too: SASLprep as the server does
+  it); an existing login is refused without `--reset-password`, its password unchanged;
+  with it, the owner or a superuser is still refused.
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from tests.sync.conftest import MakeMachine, SharedDb, records
 
+from redline.errors import RedlineError
 from redline.review.types import Verdict
+from redline.store.engine import postgres_engine
 from redline.sync.connect import LOCK_TIMEOUT_S, ConnectionFailed
-from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE
+from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE, add_user
 from redline.sync.shared import init_shared
 
 PERMISSION_DENIED = "42501"
@@ -117,3 +124,65 @@ def test_a_held_change_lock_makes_a_sync_say_busy_not_hang(
         assert conn.execute(text("SELECT count(*) FROM review")).scalar_one() == 0
     # Released: the review was kept pending and goes now.
     assert ben.sync().pushed == {"review": 1}
+
+
+# --------------------------------------------------------------------------- item 8
+
+
+def _can_log_in(shared_db: SharedDb, user: str, password: str) -> bool:
+    engine = create_engine(shared_db.cluster.url(shared_db.name, user=user, password=password))
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT session_user = :u"), {"u": user}).scalar_one())
+    except DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def test_add_user_never_sends_the_password_and_refuses_an_existing_role(
+    shared_db: SharedDb,
+) -> None:
+    cluster = shared_db.cluster
+    with shared_db.admin.begin() as conn:
+        conn.execute(text(f"ALTER DATABASE \"{shared_db.name}\" SET log_statement = 'ddl'"))
+    # A new engine: its sessions log every DDL statement.
+    admin = postgres_engine(cluster.url(shared_db.name))
+    log = cluster.root / "server.log"
+    try:
+        name, password = cluster.unique_name("dora"), "secret-Plaintext-42"
+        odd_name, odd_password = cluster.unique_name("omar"), "Pässwörd-\u2163-\u00a0x"
+        assert add_user(admin, name, "reviewer", password) is True
+        assert add_user(admin, odd_name, "lead", odd_password) is True
+        assert _can_log_in(shared_db, name, password)
+        assert _can_log_in(shared_db, odd_name, odd_password)
+        assert not _can_log_in(shared_db, name, "wrong-password")
+
+        # Exists already: refused, nothing changed.
+        with pytest.raises(RedlineError, match="exists already") as caught:
+            add_user(admin, name, "lead", "another-password-1")
+        assert "another-password-1" not in str(caught.value)
+        assert _can_log_in(shared_db, name, password)
+        assert not _can_log_in(shared_db, name, "another-password-1")
+        # The owner (a superuser here) is never reset, even when asked.
+        with pytest.raises(RedlineError, match="not a Redline login"):
+            add_user(admin, cluster.superuser, "lead", "owner-takeover-1", reset_password=True)
+        assert _can_log_in(shared_db, cluster.superuser, cluster.password)
+        # Asked for: a Redline login gets the new password.
+        assert add_user(admin, name, "reviewer", "reset-Plaintext-43", reset_password=True) is False
+        assert _can_log_in(shared_db, name, "reset-Plaintext-43")
+        assert not _can_log_in(shared_db, name, password)
+
+        with admin.connect() as conn:
+            stored = conn.execute(
+                text("SELECT rolpassword FROM pg_authid WHERE rolname = :n"), {"n": name}
+            ).scalar_one()
+        assert stored.startswith("SCRAM-SHA-256$4096:")
+        # Written before the statement returned (stderr, no logging collector).
+        server_log = log.read_text(errors="replace")
+        assert f'CREATE ROLE "{name}"' in server_log  # ddl is logged...
+        assert f'ALTER ROLE "{name}"' in server_log
+        for secret in (password, "reset-Plaintext-43", "owner-takeover-1", "Pässwörd"):
+            assert secret not in server_log  # ...but never a password
+    finally:
+        admin.dispose()

@@ -42,6 +42,7 @@ from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
 from redline.prompts.audit import hash_covers_reason
+from redline.sync.scram import scram_verifier
 
 # 2: shared_audit_event (schema 0004) is local only.
 # 3: the audit hash covers the reason (redline_audit_hash_with_reason).
@@ -518,16 +519,23 @@ def check_login_name(name: str) -> str:
     return name
 
 
-def add_user(engine: Engine, name: str, role: str, password: str) -> bool:
-    """Create the login `name` (or update its password and role); True when it is new.
+def add_user(
+    engine: Engine, name: str, role: str, password: str, *, reset_password: bool = False
+) -> bool:
+    """Create the login `name` with `role`; True when it is new.
 
-    The password goes to the server as a bound literal, never into a log or an error.
+    The password never reaches the server: a SCRAM-SHA-256 verifier computed here goes in
+    its place (redline.sync.scram), so no server log can hold it. An existing role is
+    refused unless `reset_password` (then its password and role are replaced), and even
+    then only a Redline login (a member of redline_reviewer or redline_lead), never the
+    database's owner, a superuser or the administrator running this.
     """
     check_login_name(name)
     if role not in ROLES:
         raise RedlineError(f"unknown role {role!r}", hint="use reviewer or lead")
     group = ROLES[role]
     other = LEAD_ROLE if group == REVIEWER_ROLE else REVIEWER_ROLE
+    verifier = scram_verifier(password)
     with engine.begin() as conn:
         if conn.execute(
             text("SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r)"), {"r": group}
@@ -536,16 +544,32 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> bool:
                 f"the role {group} does not exist on this server",
                 hint="run `redline shared init` first",
             )
-        exists = bool(
-            conn.execute(
-                text("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :n)"), {"n": name}
-            ).scalar_one()
-        )
-        # CREATE/ALTER ROLE take no bind parameters: quote the password as a literal
-        # with the server's own quoting, in the same transaction.
-        literal = conn.execute(text("SELECT quote_literal(:p)"), {"p": password}).scalar_one()
+        found = conn.execute(
+            text(
+                "SELECT r.rolsuper, r.rolname = session_user, "
+                "EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                "WHERE m.member = r.oid AND g.rolname = ANY(:groups)) "
+                "FROM pg_roles r WHERE r.rolname = :n"
+            ),
+            {"n": name, "groups": [REVIEWER_ROLE, LEAD_ROLE]},
+        ).one_or_none()
+        exists = found is not None
+        if found is not None:
+            superuser, is_self, is_redline_login = found
+            if not reset_password:
+                raise RedlineError(
+                    f"the login {name} exists already; nothing was changed",
+                    hint="to give it a new password (and this role), add --reset-password",
+                )
+            if superuser or is_self or not is_redline_login:
+                raise RedlineError(
+                    f"the role {name} is not a Redline login; nothing was changed",
+                    hint="only reviewer and lead logins can be reset here",
+                )
+        # The verifier is base64, digits, '$' and ':': safe inside a literal (CREATE ROLE
+        # takes no bind parameters).
         verb = "ALTER" if exists else "CREATE"
-        conn.exec_driver_sql(f'{verb} ROLE "{name}" LOGIN PASSWORD {literal}')
+        conn.exec_driver_sql(f"{verb} ROLE \"{name}\" LOGIN PASSWORD '{verifier}'")
         conn.execute(text(f'GRANT {group} TO "{name}"'))
         if exists:
             # A changed role replaces the old one (a lead demoted to reviewer stops
