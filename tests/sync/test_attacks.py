@@ -18,25 +18,53 @@ What was tried, and what must happen:
   the login works with the password (a non-ASCII one too: SASLprep as the server does
   it); an existing login is refused without `--reset-password`, its password unchanged;
   with it, the owner or a superuser is still refused.
+- Client revisions (item 4): a reviewer sets `revision = 2147483647` (the end of the
+  integer range) or `1000000` on her own open proposal: refused (check_violation: the
+  table's CHECK bound, the trigger's bound on one write's jump), and the lead who
+  decided it meanwhile syncs and her decision is on the server. A small bump the
+  server allows still makes the lead's decision lose, but never silently: the sync
+  report says it was not taken, the proposal is open again here, deciding again works.
+- Ordinary prompt work (item 1): a lead writes v1 and v2 (v2's parent is v1), another
+  lead approves v1 (which moves it after v2 in the change sequence); a new store pulls
+  both, in one page or a page per row (a parent the page lacks is fetched with it).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
-from tests.sync.conftest import MakeMachine, SharedDb, records
+from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
 
 from redline.errors import RedlineError
+from redline.policies.service import (
+    PolicyDraft,
+    create_policy,
+    create_proposal,
+    decide_proposal,
+    list_policies,
+    list_proposals,
+)
+from redline.prompts.catalog import (
+    DraftSpec,
+    create_draft,
+    create_prompt,
+    list_versions,
+    transition,
+)
+from redline.prompts.rules import Action, Role
 from redline.review.types import Verdict
 from redline.store.engine import postgres_engine
+from redline.sync import service
 from redline.sync.connect import LOCK_TIMEOUT_S, ConnectionFailed
 from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE, add_user
 from redline.sync.shared import init_shared
 
 PERMISSION_DENIED = "42501"
+CHECK_VIOLATION = "23514"
 
 INSERT_REVIEW = (
     "INSERT INTO review (id, created_at, updated_at, revision, dirty, sample_id, reviewer, "
@@ -186,3 +214,111 @@ def test_add_user_never_sends_the_password_and_refuses_an_existing_role(
             assert secret not in server_log  # ...but never a password
     finally:
         admin.dispose()
+
+
+# --------------------------------------------------------------------------- item 4
+
+
+def _proposed(make_machine: MakeMachine) -> tuple[Machine, Machine, uuid.UUID]:
+    """lena (lead) shares a policy, ana proposes a threshold and shares it, lena pulls
+    it and approves it locally (not pushed yet)."""
+    lena, ana = make_machine("lena", "lead"), make_machine("ana")
+    create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
+    lena.sync()
+    ana.sync()
+    (policy,) = list_policies(ana.store)
+    proposal = create_proposal(
+        ana.store,
+        policy,
+        segment=None,
+        new_value=0.7,
+        rationale="more volume",
+        evidence={},
+        proposer=ana.user,
+    )
+    ana.sync()
+    lena.sync()
+    decide_proposal(lena.store, proposal.id, approve=True, decider=lena.user, role=Role.LEAD)
+    return lena, ana, proposal.id
+
+
+def _server_proposal(shared_db: SharedDb, proposal: uuid.UUID) -> tuple[str, str | None, int]:
+    with shared_db.admin.connect() as conn:
+        status, decider, revision = conn.execute(
+            text("SELECT status, decider, revision FROM threshold_proposal WHERE id = :p"),
+            {"p": proposal},
+        ).one()
+    return str(status), decider, int(revision)
+
+
+@pytest.mark.parametrize("revision", [2147483647, 1000000])
+def test_a_reviewer_cannot_inflate_a_revision_to_wedge_or_void_a_decision(
+    shared_db: SharedDb, make_machine: MakeMachine, revision: int
+) -> None:
+    lena, ana, proposal = _proposed(make_machine)
+    raw = shared_db.raw_as(ana.profile, ana.password)
+    bump = "UPDATE threshold_proposal SET revision = :r, rationale = 'mine' WHERE id = :p"
+    assert _refused(raw, bump, {"r": revision, "p": proposal}) == CHECK_VIOLATION
+    assert _server_proposal(shared_db, proposal)[2] == 1
+    report = lena.sync()
+    assert report.refused == []
+    assert _server_proposal(shared_db, proposal) == ("approved", lena.user, 2)
+    # And everyone goes on syncing.
+    ana.sync()
+    assert lena.sync().refused == []
+
+
+def test_a_decision_that_loses_to_a_newer_revision_is_said_not_dropped(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    lena, ana, proposal = _proposed(make_machine)
+    raw = shared_db.raw_as(ana.profile, ana.password)
+    with raw.begin() as conn:
+        conn.execute(
+            text("UPDATE threshold_proposal SET revision = revision + 50 WHERE id = :p"),
+            {"p": proposal},
+        )
+    (line,) = lena.sync().refused
+    assert line.startswith(
+        "your decision (approved) on the proposal to move the threshold of policy "
+        "'auto-send' 0.8 → 0.7 was not taken by the shared database: it changed there "
+        "since this store pulled it (now proposed, revision 51)"
+    )
+    (here,) = list_proposals(lena.store)
+    assert here.status == "proposed"
+    # (The policy's new threshold was pushed before the proposal, and stays: tying a
+    # threshold to its decision on the server is issue #19 item 3.)
+    decide_proposal(lena.store, proposal, approve=True, decider=lena.user, role=Role.LEAD)
+    assert lena.sync().refused == []
+    assert _server_proposal(shared_db, proposal) == ("approved", lena.user, 52)
+
+
+# --------------------------------------------------------------------------- item 1
+
+
+@pytest.mark.parametrize("page", [service.PULL_PAGE, 1])
+def test_a_new_store_pulls_a_version_whose_parent_was_approved_later(
+    shared_db: SharedDb, make_machine: MakeMachine, monkeypatch: pytest.MonkeyPatch, page: int
+) -> None:
+    lena, mara = make_machine("lena", "lead"), make_machine("mara", "lead")
+    create_prompt(lena.store, "triage", actor=lena.user)
+    v1 = create_draft(lena.store, "triage", DraftSpec("Route {ticket}"), actor=lena.user)
+    v2 = create_draft(lena.store, "triage", DraftSpec("Sort {ticket}"), actor=lena.user)
+    assert v2.parent_id == v1.id
+    transition(lena.store, v1.id, Action.SUBMIT, actor=lena.user, role=Role.LEAD)
+    lena.sync()
+    mara.sync()
+    transition(mara.store, v1.id, Action.APPROVE, actor=mara.user, role=Role.LEAD)
+    mara.sync()
+    with shared_db.admin.connect() as conn:
+        by_seq = text("SELECT version FROM prompt_version ORDER BY seq")
+        order = list(conn.execute(by_seq).scalars())
+    assert order == ["v2", "v1"]  # the child before its parent
+
+    monkeypatch.setattr(service, "PULL_PAGE", page)
+    ana = make_machine("ana")
+    assert ana.sync().pulled.get("prompt_version", 0) >= 2
+    versions = {v.version: v for v in list_versions(ana.store, "triage")}
+    assert versions["v2"].parent_id == versions["v1"].id
+    assert versions["v1"].status == "approved"
+    assert ana.sync().refused == []

@@ -50,7 +50,8 @@ from redline.sync.scram import scram_verifier
 #    statement (no row trigger on INSERT: a push of 100,000 rows spent a fifth of the
 #    server's time in it); an overwritten review is kept in history with every column.
 # 5: row-level security names the login (`session_user`), not the role a session SET
-#    ROLE to; group roles forced NOLOGIN.
+#    ROLE to; group roles forced NOLOGIN; revisions bounded (MAX_REVISION, one write
+#    moves a revision by at most MAX_REVISION_STEP).
 SERVER_OBJECTS_VERSION = 5
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
@@ -80,6 +81,11 @@ LOCAL_ONLY_TABLES = (
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
+# The bounds of a revision on the server (see redline_set_seq): far below 2^31 - 1, so
+# a row at the bound can still be changed a billion times.
+MAX_REVISION = 1_000_000_000
+MAX_REVISION_STEP = 100_000
+
 _FUNCTIONS = [
     # One lock for every writer, held from its first change to its commit: `seq` values
     # then become visible in commit order, so a puller that has seen seq N has seen every
@@ -101,10 +107,21 @@ _FUNCTIONS = [
         RETURN NULL;
     END $$
     """,
-    """
+    #
+    # A revision is the client's, and the conflict rule trusts the higher one: a jump of
+    # more than MAX_REVISION_STEP in one write is refused (check_violation, which a
+    # client reports as a refused row), so nobody makes their row win every later write
+    # (a lead's decision dropped) or pushes it to the end of the integer range (every
+    # later write of it "out of range"); the table's CHECK bounds it absolutely.
+    f"""
     CREATE OR REPLACE FUNCTION redline_set_seq() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
+        IF NEW.revision::bigint > OLD.revision::bigint + {MAX_REVISION_STEP} THEN
+            RAISE EXCEPTION 'revision % of % % jumps from % (by more than {MAX_REVISION_STEP})',
+                NEW.revision, TG_TABLE_NAME, OLD.id, OLD.revision
+                USING ERRCODE = 'check_violation';
+        END IF;
         NEW.seq := pg_catalog.nextval('public.redline_change_seq');
         NEW.dirty := false;
         RETURN NEW;
@@ -260,6 +277,12 @@ def _triggers_sql() -> list[str]:
             statements.append(
                 f"CREATE TRIGGER redline_seq BEFORE UPDATE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION redline_set_seq()"
+            )
+            # NOT VALID: a row written before the bound existed does not stop `init`.
+            statements.append(
+                f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS redline_revision_bound, "
+                "ADD CONSTRAINT redline_revision_bound "
+                f"CHECK (revision BETWEEN 0 AND {MAX_REVISION}) NOT VALID"
             )
             statements.append(f"DROP TRIGGER IF EXISTS redline_lock ON {table}")
             statements.append(

@@ -556,7 +556,10 @@ class _Run:
             with self.shared.connect() as shared:
                 winners = _server_rows(shared, table, not_taken)
         refused, self.refused = self.refused, []
+        refused_ids = {r.row["id"] for r in refused}
         with writer.begin():
+            if winners and table in (PROPOSAL, VERSION):
+                self._say_overruled(writer, table, winners, refused_ids)
             local.mark_pushed(writer, table, applied)
             if table is REVIEW:
                 self.report.conflicts += local.apply_reviews(
@@ -576,6 +579,28 @@ class _Run:
             self.ctx.step(f"push:{table.name}:before-local-commit")
         self.report.add(self.report.pushed, table.name, len(applied))
         self._advance(len(rows), f"pushing {table.name.replace('_', ' ')}")
+
+    def _say_overruled(
+        self,
+        writer: Connection,
+        table: Table,
+        winners: list[dict[str, Any]],
+        refused_ids: set[uuid.UUID],
+    ) -> None:
+        """A decision the server did not take because its row moved on there (a newer
+        revision) is said in the report, not dropped silently (the server's row is about
+        to replace it here). Refused rows have their own line."""
+        ids = [w["id"] for w in winners if w["id"] not in refused_ids]
+        if not ids:
+            return
+        mine = {
+            r["id"]: dict(r)
+            for r in writer.execute(select(table).where(table.c.id.in_(ids))).mappings()
+        }
+        for theirs in winners:
+            sent = mine.get(theirs["id"])
+            if sent is not None and refusals.overruled_decision(table, sent, theirs):
+                self.report.refused.append(refusals.describe_overruled(writer, table, sent, theirs))
 
     def _restore_policies(self, writer: Connection, proposals: list[dict[str, Any]]) -> None:
         """A decision the server did not take may have moved its policy's threshold
@@ -824,17 +849,12 @@ class _Run:
             if not rows:
                 break
             with self.store.begin() as conn:
-                if table is SAMPLE:
-                    local.apply_samples(conn, rows)
-                elif table is REVIEW:
-                    self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
-                elif table is HISTORY:
-                    local.apply_history(conn, rows)
-                elif table is AUDIT:
-                    local.apply_audit_events(conn, rows)
-                else:
-                    self.report.renamed += resolve_clashes(conn, table, rows)
-                    local.apply_rows(conn, table, rows)
+                # A page may hold a row before the row it refers to (v2 before its
+                # parent v1, re-sequenced by its approval): foreign keys are checked at
+                # this commit, once the page and the parents it lacks are all here.
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+                self._pull_parents(conn, table, rows)
+                self._apply_pulled(conn, table, rows)
                 cursor = int(rows[-1]["seq"])
                 local.set_cursor(conn, name, table.name, cursor)
                 self.ctx.step(f"pull:{table.name}:before-local-commit")
@@ -842,6 +862,54 @@ class _Run:
             self._advance(len(rows), f"pulling {table.name.replace('_', ' ')}")
             if len(rows) < PULL_PAGE:
                 break
+
+    def _apply_pulled(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table is SAMPLE:
+            local.apply_samples(conn, rows)
+        elif table is REVIEW:
+            self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
+        elif table is HISTORY:
+            local.apply_history(conn, rows)
+        elif table is AUDIT:
+            local.apply_audit_events(conn, rows)
+        else:
+            self.report.renamed += resolve_clashes(conn, table, rows)
+            local.apply_rows(conn, table, rows)
+
+    def _pull_parents(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Rows that pulled `rows` refer to and this store lacks, fetched and applied in
+        the same local transaction (their own parents first).
+
+        Pulling up to one `seq` brings a row's parents first only while the parents keep
+        their seq; a parent changed since (v1 approved after v2 was written, a batch
+        updated after its samples) has a higher seq than its children, possibly above the
+        pull's end. Applying such a parent early is harmless: when its turn comes, the
+        same row is applied again.
+        """
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if not any(parent is t for t in PULL_TABLES):
+                continue
+            column = fk.parent.name
+            wanted = {r[column] for r in rows if r[column] is not None}
+            if parent is table:
+                wanted -= {r["id"] for r in rows}
+            if not wanted:
+                continue
+            have = set(conn.execute(select(parent.c.id).where(parent.c.id.in_(wanted))).scalars())
+            missing = wanted - have
+            if not missing:
+                continue
+            with self.shared.connect() as shared:
+                found = [
+                    dict(r)
+                    for r in shared.execute(
+                        _pull_query(parent).where(parent.c.id.in_(missing))
+                    ).mappings()
+                ]
+            assert isinstance(parent, Table)
+            self._pull_parents(conn, parent, found)
+            self._apply_pulled(conn, parent, found)
 
 
 # --------------------------------------------------------------------------- sync
