@@ -27,6 +27,11 @@ What was tried, and what must happen:
 - Ordinary prompt work (item 1): a lead writes v1 and v2 (v2's parent is v1), another
   lead approves v1 (which moves it after v2 in the change sequence); a new store pulls
   both, in one page or a page per row (a parent the page lacks is fetched with it).
+- Values the server cannot store (item 5): a sample with a NUL in its text, one with a
+  token count of 2^31, and a review note with a NUL import and save fine locally; the
+  sync refuses exactly those rows (named in the report and in `sync status`, kept
+  here), pushes everything else, and the next sync is not blocked by them; a teammate
+  pulls the rest.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from redline.prompts.catalog import (
 from redline.prompts.rules import Action, Role
 from redline.review.types import Verdict
 from redline.store.engine import postgres_engine
+from redline.store.models import Sample
 from redline.sync import service
 from redline.sync.connect import LOCK_TIMEOUT_S, ConnectionFailed
 from redline.sync.server import LEAD_ROLE, REVIEWER_ROLE, add_user
@@ -322,3 +328,39 @@ def test_a_new_store_pulls_a_version_whose_parent_was_approved_later(
     assert versions["v2"].parent_id == versions["v1"].id
     assert versions["v1"].status == "approved"
     assert ana.sync().refused == []
+
+
+# --------------------------------------------------------------------------- item 5
+
+
+def test_values_the_server_cannot_store_are_refused_one_row_at_a_time(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    ana, ben = make_machine("ana"), make_machine("ben")
+    rows = records(6)
+    rows[1]["output"] = "answer with a \u0000 in it"
+    rows[2]["tokens_in"] = 2**31
+    ana.import_records(rows)
+    assert ana.count(Sample) == 6
+    ids = ana.sample_ids()
+    ana.review(ids[0], Verdict.GOOD, note="fine")
+    ana.review(ids[3], Verdict.BAD, note="has a \u0000 too")
+    ana.review(ids[4], Verdict.BAD)
+
+    report = ana.sync()
+    assert report.pushed["sample"] == 4
+    assert report.pushed["review"] == 2
+    refused = sorted(report.refused)
+    assert len(refused) == 3, refused
+    assert refused[0].startswith(
+        "your imported sample r00001 was refused by the shared database: it holds a value "
+        "the shared database cannot store"
+    )
+    assert refused[1].startswith("your imported sample r00002 was refused")
+    assert refused[2].startswith("your review of sample r00003 was refused")
+    assert len(service.sync_status(ana.store, ana.profile).refused) == 3
+    # Not blocked: the next sync goes through, and sends nothing refused again.
+    again = ana.sync()
+    assert again.refused == [] and again.total_pushed == 0
+    ben.sync()
+    assert ben.count(Sample) == 4

@@ -174,6 +174,8 @@ def _what(conn: Connection, table: Table, row: Mapping[str, Any]) -> str:
         return f"{name} {row['name']!r}"
     if name == "batch":
         return f"the import of {row['file_name']}"
+    if name == "sample":
+        return f"your imported sample {row['external_id']}"
     return f"{name.replace('_', ' ')} {row['id']}"
 
 
@@ -188,6 +190,11 @@ def _rule(table: Table, row: Mapping[str, Any], sqlstate: str) -> str:
         return "only leads may approve, reject, deploy or retire prompt versions"
     if name in ("policy", "experiment"):
         return f"only leads may share {name}s"
+    if sqlstate.startswith("22"):
+        return (
+            "it holds a value the shared database cannot store (a NUL character in a "
+            "text, or a number beyond its range); it stays in this store only"
+        )
     if sqlstate.startswith("23"):
         return "it breaks a rule of the shared database (a missing or duplicate row)"
     return "your login may not make this change"

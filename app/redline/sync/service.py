@@ -63,7 +63,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from redline.demo import DEMO_DEVICE, DEMO_SOURCE
 from redline.errors import RedlineError
@@ -86,6 +86,8 @@ from redline.sync.upload import (
 )
 
 PUSH_CHUNK = 5000
+# sqlstate class of a value the server cannot store.
+DATA_EXCEPTION = "22000"
 SAMPLE_CHUNK = 5000
 PULL_PAGE = 2000
 # The names of the pull cursors: one per table; push cursors per batch.
@@ -238,7 +240,8 @@ PUSH_TABLES: tuple[Table, ...] = (
     REVIEW,
 )
 # The tables pushed chunk by chunk, whose refused rows are remembered and left out
-# (redline.sync.refusals); a batch or sample the server refuses stops the sync.
+# (redline.sync.refusals). A refused sample is named and remembered too, and the batch's
+# push goes past it; a batch the server refuses stops the sync.
 ROW_TABLES = tuple(t for t in PUSH_TABLES if t is not BATCH)
 
 
@@ -310,10 +313,18 @@ def _server_rows(
     return [dict(r) for r in shared.execute(select(table).where(table.c.id.in_(ids))).mappings()]
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    code = str(getattr(exc.orig, "sqlstate", "") or "")
+    # psycopg refuses a NUL in a text parameter itself, before the server sees it.
+    return code or (DATA_EXCEPTION if isinstance(exc, DataError) else "")
+
+
 def _is_refusal(exc: DBAPIError) -> bool:
-    # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...).
-    code = getattr(exc.orig, "sqlstate", "") or ""
-    return code == "42501" or code.startswith("23")
+    # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...),
+    # 22xxx a value the server cannot store (a NUL in text or JSON, an integer beyond
+    # its column's range: the local store took it, the shared one cannot).
+    code = _sqlstate(exc)
+    return code == "42501" or code.startswith(("23", "22"))
 
 
 def _execute_push(
@@ -536,7 +547,7 @@ class _Run:
         fails the whole chunk, which then goes row by row."""
         try:
             return sending.result()
-        except (IntegrityError, ProgrammingError) as exc:
+        except (IntegrityError, ProgrammingError, DataError) as exc:
             if not _is_refusal(exc):
                 raise
         at = _columns(table).index("id")
@@ -688,7 +699,7 @@ class _Run:
                     savepoint.rollback()
                     if not _is_refusal(exc):
                         raise
-                    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+                    sqlstate = _sqlstate(exc)
                     self.refused.append(_Refused(row, sqlstate, _first_line(exc, None)))
             self.ctx.step(f"push:{table.name}:before-server-commit")
         return applied
@@ -713,7 +724,7 @@ class _Run:
             self._pipelined(
                 self._sample_chunks(batch["id"], after),
                 lambda chunk, turn: self._send(SAMPLE, chunk[1], turn),
-                lambda _chunk, sending: sending.result(),
+                lambda chunk, sending: self._received(SAMPLE, chunk[1], sending),
                 lambda chunk, applied: self._finish_samples(writer, cursor_name, chunk, applied),
             )
         with self.store.begin() as conn:
@@ -733,8 +744,15 @@ class _Run:
         last, rows = chunk
         taken = {i for i, _, _ in applied}
         at = _columns(SAMPLE).index("id")
-        clashes = self._clashing_samples([r for r in rows if r[at] not in taken])
+        refused, self.refused = self.refused, []
+        refused_ids = {r.row["id"].hex for r in refused}
+        clashes = self._clashing_samples(
+            [r for r in rows if r[at] not in taken and r[at] not in refused_ids]
+        )
         with writer.begin():
+            # A sample the server cannot store is named and stays here; the rest of the
+            # batch goes on (its reviews are refused by the server in turn).
+            self._record_refusals(writer, SAMPLE, refused, set())
             local.adopt_sample_ids(writer, clashes)
             local.set_cursor(writer, self.ctx.profile.name, cursor_name, last)
             self.ctx.step("push:sample:before-local-commit")
@@ -981,5 +999,5 @@ def sync_status(store: Engine, profile: Profile, *, include_demo: bool = False) 
                 models.SyncState.profile == profile.name, models.SyncState.table_name == LAST_SYNC
             )
         ).scalar_one_or_none()
-        refused = refusals.pending_refusals(conn, profile.name, ROW_TABLES)
+        refused = refusals.pending_refusals(conn, profile.name, (SAMPLE, *ROW_TABLES))
     return SyncStatus(pending=pending, last_sync=last, refused=tuple(refused))
