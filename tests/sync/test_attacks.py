@@ -32,12 +32,19 @@ What was tried, and what must happen:
   sync refuses exactly those rows (named in the report and in `sync status`, kept
   here), pushes everything else, and the next sync is not blocked by them; a teammate
   pulls the rest.
+- Smaller (item 12): another local user reading the store or the logs: a new store file
+  (and its WAL) is 0600 and its dir 0700, an existing 0644 store is tightened to 0600 on
+  open, the log dir is 0700. (The report's 0 %/100 % crash: tests/quality/test_report.py.)
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -45,6 +52,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
 
 from redline.errors import RedlineError
+from redline.logs import setup_logging
 from redline.policies.service import (
     PolicyDraft,
     create_policy,
@@ -62,7 +70,9 @@ from redline.prompts.catalog import (
 )
 from redline.prompts.rules import Action, Role
 from redline.review.types import Verdict
+from redline.settings import log_dir
 from redline.store.engine import postgres_engine
+from redline.store.local import open_local_store
 from redline.store.models import Sample
 from redline.sync import service
 from redline.sync.connect import LOCK_TIMEOUT_S, ConnectionFailed
@@ -364,3 +374,37 @@ def test_values_the_server_cannot_store_are_refused_one_row_at_a_time(
     assert again.refused == [] and again.total_pushed == 0
     ben.sync()
     assert ben.count(Sample) == 4
+
+
+# --------------------------------------------------------------------------- item 12
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_store_and_the_logs_are_private_to_their_owner(
+    tmp_path: Path, _store_template: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new-dir" / "store.sqlite"
+        engine = open_local_store(path)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE scratch (x)"))
+        wal = Path(f"{path}-wal")
+        engine.dispose()
+        assert _mode(path) == 0o600
+        assert _mode(path.parent) == 0o700
+        assert not wal.exists() or _mode(wal) == 0o600
+
+        copied = tmp_path / "copied.sqlite"
+        shutil.copyfile(_store_template, copied)
+        copied.chmod(0o644)
+        open_local_store(copied).dispose()
+        assert _mode(copied) == 0o600
+
+        setup_logging()
+        assert _mode(log_dir()) == 0o700
+    finally:
+        os.umask(old)
