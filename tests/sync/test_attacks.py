@@ -35,6 +35,7 @@ What was tried, and what must happen:
 - Smaller (item 12): another local user reading the store or the logs: a new store file
   (and its WAL) is 0600 and its dir 0700, an existing 0644 store is tightened to 0600 on
   open, the log dir is 0700. (The report's 0 %/100 % crash: tests/quality/test_report.py.)
+  `sync status` of a lead counts her pending decision on a reviewer's proposal.
 """
 
 from __future__ import annotations
@@ -408,3 +409,12 @@ def test_the_store_and_the_logs_are_private_to_their_owner(
         assert _mode(log_dir()) == 0o700
     finally:
         os.umask(old)
+
+
+def test_sync_status_counts_a_leads_pending_decision(make_machine: MakeMachine) -> None:
+    lena, _ana, _proposal = _proposed(make_machine)
+    status = service.sync_status(lena.store, lena.profile, is_lead=True)
+    assert status.pending.get("threshold_proposal") == 1
+    assert status.pending.get("policy") == 1  # the threshold the decision moved
+    lena.sync()
+    assert service.sync_status(lena.store, lena.profile, is_lead=True).pending_total == 0

@@ -991,8 +991,13 @@ class SyncStatus:
         return sum(self.pending.values())
 
 
-def sync_status(store: Engine, profile: Profile, *, include_demo: bool = False) -> SyncStatus:
-    pending = pending_counts(store, profile, include_demo=include_demo)
+def sync_status(
+    store: Engine, profile: Profile, *, is_lead: bool = False, include_demo: bool = False
+) -> SyncStatus:
+    """`is_lead`: count what a lead's sync pushes (her decisions on others' proposals and
+    versions, her policies and experiments); the role the settings name, as no network
+    is asked (the server decides what it takes)."""
+    pending = pending_counts(store, profile, is_lead=is_lead, include_demo=include_demo)
     with store.connect() as conn:
         last = conn.execute(
             select(models.SyncState.updated_at).where(
