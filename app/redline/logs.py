@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import stat
 from pathlib import Path
 
 from typing_extensions import override
@@ -81,7 +82,12 @@ def setup_logging(*, debug: bool = False, path: Path | None = None) -> Path:
             # Another log dir (the XDG variables changed): switch files.
             logger.removeHandler(handler)
             handler.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Logs name files, profiles and (with debug on) sample text: the owner's only.
+    # (An existing log dir of Redline's own is tightened too; a dir someone named with
+    # `path` is theirs and left as it is.)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.parent == log_dir():
+        path.parent.chmod(stat.S_IMODE(path.parent.stat().st_mode) & ~0o077)
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
     )

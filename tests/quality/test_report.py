@@ -163,3 +163,26 @@ def test_cli_adjudication_is_a_leads(
     )
     final = disagreement(engine, disputed).adjudication
     assert final is not None and (final.reviewer, final.correction) == ("lea", "Better.")
+
+
+def test_a_prompt_version_all_good_or_all_bad_is_plotted(engine: Engine, tmp_path: Path) -> None:
+    """Issue #19 item 12: 0 % and 100 % satisfaction crashed the plot (an interval's end
+    a rounding error past its value)."""
+    batch = add_batch(engine)
+    good = add_samples(engine, batch, [{"prompt_version": "v1"}] * 5)
+    bad = add_samples(
+        engine,
+        batch,
+        [
+            {"prompt_version": "v2", "external_id": f"b{i}", "content_hash": f"{i + 50:032x}"}
+            for i in range(5)
+        ],
+    )
+    for sample in good:
+        add_review(engine, sample, "ana", "good")
+    for sample in bad:
+        add_review(engine, sample, "ana", "bad")
+    out = tmp_path / "week.html"
+    report = write_weekly_report(engine, out, since=T0, until=T0 + timedelta(days=3))
+    assert sorted(q.satisfaction.value for q in report.satisfaction) == [0.0, 1.0]
+    assert "satisfaction per prompt version" in out.read_text(encoding="utf-8")

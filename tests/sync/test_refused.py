@@ -172,7 +172,7 @@ def test_a_refused_adjudication_is_named_kept_and_not_sent_again_until_changed(
     assert refused.startswith(REFUSED_ADJUDICATION)
     assert sync_status(cleo.store, cleo.profile).refused == (REFUSED_ADJUDICATION,)
     # ...and taken once the team made her a lead.
-    add_user(shared_db.admin, cleo.user, "lead", cleo.password)
+    add_user(shared_db.admin, cleo.user, "lead", cleo.password, reset_password=True)
     _adjudicate(cleo, disputed, "final: wrong, as a lead")
     assert cleo.sync().refused == []
     assert (disputed.hex, True) in [

@@ -1,7 +1,7 @@
 """`redline shared`: set up the team's shared database (a lead's admin tasks).
 
     redline shared init [--profile ADMIN]           # create or migrate schema, roles, RLS
-    redline shared add-user NAME --role reviewer|lead
+    redline shared add-user NAME --role reviewer|lead [--reset-password]
     redline shared verify-audit                     # recompute the audit hash chain
 
 The profile's login must own the database and have CREATEROLE (or be a superuser).
@@ -31,9 +31,14 @@ def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str,
     )
     actions = p.add_subparsers(dest="shared_action", metavar="ACTION", required=True)
     actions.add_parser("init", help="create or migrate the schema, roles, GRANTs, RLS, triggers")
-    add = actions.add_parser("add-user", help="create a login (or change its password/role)")
+    add = actions.add_parser("add-user", help="create a login (or reset its password/role)")
     add.add_argument("name", metavar="NAME", help="the login, also the reviewer name")
     add.add_argument("--role", choices=["reviewer", "lead"], required=True)
+    add.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="the login exists: give it this new password and role (else refused)",
+    )
     actions.add_parser("verify-audit", help="check the audit chain for tampering")
     return {"shared": cmd_shared}
 
@@ -50,7 +55,8 @@ def cmd_shared(args: argparse.Namespace) -> int:
 
     profile = get_profile(load_settings(), args.profile)
     password = ask_password(profile, from_stdin=args.password_stdin)
-    engine = shared_engine(profile, password)
+    # `init` migrates, which may rightly outlast the sync's statement timeout.
+    engine = shared_engine(profile, password, timeouts=args.shared_action != "init")
     try:
         if args.shared_action == "init":
             report = init_shared(engine, where=profile.where)
@@ -68,7 +74,9 @@ def cmd_shared(args: argparse.Namespace) -> int:
                     raise RedlineError("the two passwords differ; nothing was changed")
             if len(new_password) < 8:
                 raise RedlineError("the password is shorter than 8 characters")
-            created = add_user(engine, args.name, args.role, new_password)
+            created = add_user(
+                engine, args.name, args.role, new_password, reset_password=args.reset_password
+            )
             print(f"{'created' if created else 'updated'} login {args.name} ({args.role})")
         else:
             with engine.connect() as conn:

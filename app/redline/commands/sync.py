@@ -112,7 +112,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     store = open_store(args, create=True)
     try:
         if args.action == "status":
-            status = sync_status(store, profile, include_demo=args.include_demo)
+            status = sync_status(
+                store, profile, is_lead=settings.role == "lead", include_demo=args.include_demo
+            )
             last = status.last_sync.strftime("%Y-%m-%d %H:%M UTC") if status.last_sync else "never"
             print(f"profile: {profile.name} ({profile.where})")
             print(f"last sync: {last}")

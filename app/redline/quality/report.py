@@ -340,8 +340,10 @@ def _satisfaction_plot(versions: Sequence[VersionQuality]) -> str | None:
     figure = Figure(figsize=(7, 0.45 * len(shown) + 1.2))
     axes = figure.add_subplot()
     values = [100 * q.satisfaction.value for q in shown]
-    lows = [v - 100 * q.satisfaction.low for v, q in zip(values, shown, strict=True)]
-    highs = [100 * q.satisfaction.high - v for v, q in zip(values, shown, strict=True)]
+    # At 0 % or 100 % the interval's end equals the value up to rounding, and a
+    # difference of -1e-15 made matplotlib refuse the whole report.
+    lows = [max(0.0, v - 100 * q.satisfaction.low) for v, q in zip(values, shown, strict=True)]
+    highs = [max(0.0, 100 * q.satisfaction.high - v) for v, q in zip(values, shown, strict=True)]
     rows = list(range(len(shown)))
     axes.errorbar(values, rows, xerr=[lows, highs], fmt="o", capsize=4, color="#2f6fb3")
     axes.set_yticks(rows, [f"{q.label} (n={q.judged})" for q in shown])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,22 @@ def _begin_explicitly(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _private_file(path: Path) -> None:
+    """The store holds every sample and review: readable by its owner only (0600; its
+    -wal and -shm files take the same mode from SQLite). A new file is created so,
+    an existing one loses any group/other bits (its owner's bits are left alone, so a
+    store made read-only stays so)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & ~0o077)
+
+
 def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
     """An engine on the local store file.
 
@@ -55,7 +73,7 @@ def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
     if read_only:
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path)
         url = f"sqlite:///{path}"
     # NullPool: a connection per checkout is cheap for SQLite and never crosses threads.
     engine = create_engine(url, poolclass=NullPool)

@@ -259,7 +259,7 @@ def set_up_server(
     Refuses a database set up by a newer Redline, and a login that may not set it up.
     """
     login = admin_profile(profile, admin)
-    engine = shared_engine(login, password)
+    engine = shared_engine(login, password, timeouts=False)
     try:
         progress.update(0, 3, "checking the schema")
         state = _read_state(engine)
@@ -313,16 +313,17 @@ def create_login(
     role: str,
     new_password: str,
     again: str,
+    reset_password: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> tuple[bool, ServerState]:
-    """Create the login `name` with `role` (or change an existing one's password and
-    role); (whether it is new, the server's state after)."""
+    """Create the login `name` with `role` (an existing one's password and role are
+    replaced only with `reset_password`); (whether it is new, the server's state after)."""
     name = check_new_login(name, role, new_password, again)
     login = admin_profile(profile, admin)
     engine = shared_engine(login, password)
     try:
         progress.update(0, 1, f"adding {name}")
-        created = add_user(engine, name, role, new_password)
+        created = add_user(engine, name, role, new_password, reset_password=reset_password)
         state = _read_state(engine)
     except DBAPIError as exc:
         raise _admin_error(exc, login, password, new_password) from None

@@ -16,6 +16,14 @@ from redline.sync.credentials import redact
 from redline.sync.server import LEAD_ROLE, SERVER_OBJECTS_VERSION, server_objects_version
 
 CONNECT_TIMEOUT_S = 8
+# How long a statement of a sync waits for a lock (the change lock a teammate's open
+# transaction may hold, see redline.sync.server) before it gives up with "busy",
+# and how long any statement may run. Without them a sync waited, silently, for as long
+# as another session held the lock.
+LOCK_TIMEOUT_S = 10
+STATEMENT_TIMEOUT_S = 300
+# SQLSTATEs of a statement given up on: lock_not_available, query_canceled.
+_BUSY = {"55P03": "lock timeout", "57014": "statement timeout"}
 
 
 class ConnectionFailed(RedlineError):
@@ -35,6 +43,20 @@ def connection_error(exc: BaseException, profile: Profile, password: str | None)
     raw = redact(str(getattr(exc, "orig", None) or exc), password)
     lowered = raw.lower()
     where = profile.where
+    sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+    if sqlstate in _BUSY and "timeout" in lowered:
+        waited = (
+            f"waited {LOCK_TIMEOUT_S} s for another session's changes"
+            if sqlstate == "55P03"
+            else f"a statement ran longer than {STATEMENT_TIMEOUT_S} s"
+        )
+        return ConnectionFailed(
+            "busy",
+            f"the shared database is busy ({waited}); nothing was lost, your changes stay pending",
+            where=where,
+            hint="sync again in a moment; if it stays busy, a lead finds the session holding "
+            "a long transaction (pg_stat_activity)",
+        )
     if "password authentication failed" in lowered or "no password supplied" in lowered:
         return ConnectionFailed(
             "auth",
@@ -84,8 +106,22 @@ def connection_error(exc: BaseException, profile: Profile, password: str | None)
     return ConnectionFailed("other", f"the shared database failed: {first}", where=where)
 
 
-def shared_engine(profile: Profile, password: str | None) -> Engine:
-    """An engine on the shared database (connections open lazily)."""
+def shared_engine(profile: Profile, password: str | None, *, timeouts: bool = True) -> Engine:
+    """An engine on the shared database (connections open lazily).
+
+    `timeouts`: every session gives up on a lock after LOCK_TIMEOUT_S and on a statement
+    after STATEMENT_TIMEOUT_S (`connection_error` says "busy"). Off only for setting up
+    the database, whose migrations may rightly take longer on a large one.
+    """
+    options = (
+        f"-c lock_timeout={LOCK_TIMEOUT_S * 1000} -c statement_timeout={STATEMENT_TIMEOUT_S * 1000}"
+    )
+    connect_args: dict[str, object] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "application_name": "redline",
+    }
+    if timeouts:
+        connect_args["options"] = options
     return create_engine(
         profile.url(password),
         # A sync opens many short transactions: reuse two connections (a login with
@@ -93,7 +129,7 @@ def shared_engine(profile: Profile, password: str | None) -> Engine:
         pool_size=2,
         max_overflow=2,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "redline"},
+        connect_args=connect_args,
         # The URL carries the password: make sure nothing echoes statements with it.
         hide_parameters=True,
     )
@@ -118,7 +154,7 @@ def check_shared(engine: Engine, profile: Profile, password: str | None) -> Shar
     """Log in and check the shared schema is one this Redline can sync with."""
     try:
         with engine.connect() as conn:
-            user = conn.execute(text("SELECT current_user")).scalar_one()
+            user = conn.execute(text("SELECT session_user")).scalar_one()
             has_version = conn.execute(
                 text("SELECT to_regclass('alembic_version') IS NOT NULL")
             ).scalar_one()
@@ -131,7 +167,7 @@ def check_shared(engine: Engine, profile: Profile, password: str | None) -> Shar
             is_lead = bool(
                 conn.execute(
                     text(
-                        "SELECT coalesce((SELECT pg_has_role(current_user, oid, 'member') "
+                        "SELECT coalesce((SELECT pg_has_role(session_user, oid, 'member') "
                         "FROM pg_roles WHERE rolname = :lead), false)"
                     ),
                     {"lead": LEAD_ROLE},

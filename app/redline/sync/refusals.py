@@ -33,9 +33,11 @@ from redline.sync.local import STATE, model_table
 __all__ = [
     "PERMISSION_DENIED",
     "describe",
+    "describe_overruled",
     "forget_stale",
     "key",
     "not_refused",
+    "overruled_decision",
     "pending_refusals",
     "refused_rows",
     "remember",
@@ -172,6 +174,8 @@ def _what(conn: Connection, table: Table, row: Mapping[str, Any]) -> str:
         return f"{name} {row['name']!r}"
     if name == "batch":
         return f"the import of {row['file_name']}"
+    if name == "sample":
+        return f"your imported sample {row['external_id']}"
     return f"{name.replace('_', ' ')} {row['id']}"
 
 
@@ -186,6 +190,11 @@ def _rule(table: Table, row: Mapping[str, Any], sqlstate: str) -> str:
         return "only leads may approve, reject, deploy or retire prompt versions"
     if name in ("policy", "experiment"):
         return f"only leads may share {name}s"
+    if sqlstate.startswith("22"):
+        return (
+            "it holds a value the shared database cannot store (a NUL character in a "
+            "text, or a number beyond its range); it stays in this store only"
+        )
     if sqlstate.startswith("23"):
         return "it breaks a rule of the shared database (a missing or duplicate row)"
     return "your login may not make this change"
@@ -206,6 +215,34 @@ def describe(
     line = f"{_what(conn, table, row)} was refused by the shared database{fate}: "
     line += _rule(table, row, sqlstate)
     return f"{line} ({server_reason})" if server_reason else line
+
+
+# The statuses a decision (a lead's, or an author's submission) leaves a row in.
+_DECIDED = {
+    "threshold_proposal": ("approved", "rejected"),
+    "prompt_version": ("in_review", "approved", "rejected", "deployed", "retired"),
+}
+
+
+def overruled_decision(table: Table, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+    """`mine` (a local row the server did not take: it has a newer revision) carried a
+    decision that the server's row `theirs` does not: the server's replaces it here, and
+    the user must be told, never left to find the decision gone."""
+    decided = _DECIDED.get(table.name, ())
+    return mine.get("status") in decided and mine.get("status") != theirs.get("status")
+
+
+def describe_overruled(
+    conn: Connection, table: Table, mine: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> str:
+    """One line for people about a decision the server did not take because its row
+    changed there meanwhile (`overruled_decision`)."""
+    return (
+        f"{_what(conn, table, mine)} was not taken by the shared database: it changed there "
+        f"since this store pulled it (now {theirs.get('status')}, revision "
+        f"{theirs.get('revision')}); the shared version was restored here, look at it again "
+        "and decide anew"
+    )
 
 
 def pending_refusals(conn: Connection, profile: str, tables: Sequence[Table]) -> list[str]:

@@ -42,13 +42,17 @@ from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
 from redline.store.audit import hash_covers_reason
+from redline.sync.scram import scram_verifier
 
 # 2: shared_audit_event (schema 0004) is local only.
 # 3: the audit hash covers the reason (redline_audit_hash_with_reason).
 # 4: `seq` of an inserted row comes from the column's default under a lock taken once per
 #    statement (no row trigger on INSERT: a push of 100,000 rows spent a fifth of the
 #    server's time in it); an overwritten review is kept in history with every column.
-SERVER_OBJECTS_VERSION = 4
+# 5: row-level security names the login (`session_user`), not the role a session SET
+#    ROLE to; group roles forced NOLOGIN; revisions bounded (MAX_REVISION, one write
+#    moves a revision by at most MAX_REVISION_STEP).
+SERVER_OBJECTS_VERSION = 5
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -77,6 +81,11 @@ LOCAL_ONLY_TABLES = (
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
+# The bounds of a revision on the server (see redline_set_seq): far below 2^31 - 1, so
+# a row at the bound can still be changed a billion times.
+MAX_REVISION = 1_000_000_000
+MAX_REVISION_STEP = 100_000
+
 _FUNCTIONS = [
     # One lock for every writer, held from its first change to its commit: `seq` values
     # then become visible in commit order, so a puller that has seen seq N has seen every
@@ -98,10 +107,21 @@ _FUNCTIONS = [
         RETURN NULL;
     END $$
     """,
-    """
+    #
+    # A revision is the client's, and the conflict rule trusts the higher one: a jump of
+    # more than MAX_REVISION_STEP in one write is refused (check_violation, which a
+    # client reports as a refused row), so nobody makes their row win every later write
+    # (a lead's decision dropped) or pushes it to the end of the integer range (every
+    # later write of it "out of range"); the table's CHECK bounds it absolutely.
+    f"""
     CREATE OR REPLACE FUNCTION redline_set_seq() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
+        IF NEW.revision::bigint > OLD.revision::bigint + {MAX_REVISION_STEP} THEN
+            RAISE EXCEPTION 'revision % of % % jumps from % (by more than {MAX_REVISION_STEP})',
+                NEW.revision, TG_TABLE_NAME, OLD.id, OLD.revision
+                USING ERRCODE = 'check_violation';
+        END IF;
         NEW.seq := pg_catalog.nextval('public.redline_change_seq');
         NEW.dirty := false;
         RETURN NEW;
@@ -227,6 +247,9 @@ def _roles_sql() -> list[str]:
             f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
             f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"
         )
+        # A group role is never a login, even one someone changed by hand: its name
+        # would be a reviewer's.
+        statements.append(f"ALTER ROLE {role} NOLOGIN")
     statements.append(f"GRANT {REVIEWER_ROLE} TO {LEAD_ROLE}")
     return statements
 
@@ -255,6 +278,12 @@ def _triggers_sql() -> list[str]:
                 f"CREATE TRIGGER redline_seq BEFORE UPDATE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION redline_set_seq()"
             )
+            # NOT VALID: a row written before the bound existed does not stop `init`.
+            statements.append(
+                f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS redline_revision_bound, "
+                "ADD CONSTRAINT redline_revision_bound "
+                f"CHECK (revision BETWEEN 0 AND {MAX_REVISION}) NOT VALID"
+            )
             statements.append(f"DROP TRIGGER IF EXISTS redline_lock ON {table}")
             statements.append(
                 f"CREATE TRIGGER redline_lock BEFORE INSERT OR UPDATE ON {table} "
@@ -275,16 +304,21 @@ def _triggers_sql() -> list[str]:
 
 
 # (table, policy name, command, roles, USING, WITH CHECK)
-_IS_LEAD = f"pg_has_role(current_user, '{LEAD_ROLE}', 'member')"
+#
+# Who acts is `session_user`, the login, never `current_user`: a login may `SET ROLE` to a
+# group it belongs to (redline_reviewer, redline_lead), and under `current_user` it could
+# then write reviews as "redline_reviewer", an extra voter in agreement and majorities.
+# (PostgreSQL 15 has no GRANT ... WITH SET FALSE to forbid the SET ROLE itself.)
+_IS_LEAD = f"pg_has_role(session_user, '{LEAD_ROLE}', 'member')"
 _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
-    ("batch", "own_insert", "INSERT", REVIEWER_ROLE, None, "imported_by = current_user"),
+    ("batch", "own_insert", "INSERT", REVIEWER_ROLE, None, "imported_by = session_user"),
     (
         "batch",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "imported_by = current_user",
-        "imported_by = current_user",
+        "imported_by = session_user",
+        "imported_by = session_user",
     ),
     (
         "sample",
@@ -292,7 +326,7 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "EXISTS (SELECT 1 FROM batch b WHERE b.id = batch_id AND b.imported_by = current_user)",
+        "EXISTS (SELECT 1 FROM batch b WHERE b.id = batch_id AND b.imported_by = session_user)",
     ),
     (
         "review",
@@ -300,25 +334,25 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+        f"reviewer = session_user AND (NOT adjudicated OR {_IS_LEAD})",
     ),
     (
         "review",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "reviewer = current_user",
-        f"reviewer = current_user AND (NOT adjudicated OR {_IS_LEAD})",
+        "reviewer = session_user",
+        f"reviewer = session_user AND (NOT adjudicated OR {_IS_LEAD})",
     ),
-    ("review_history", "own_insert", "INSERT", REVIEWER_ROLE, None, "reviewer = current_user"),
-    ("prompt", "own_insert", "INSERT", REVIEWER_ROLE, None, "owner = current_user"),
+    ("review_history", "own_insert", "INSERT", REVIEWER_ROLE, None, "reviewer = session_user"),
+    ("prompt", "own_insert", "INSERT", REVIEWER_ROLE, None, "owner = session_user"),
     (
         "prompt",
         "own_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "owner = current_user",
-        "owner = current_user",
+        "owner = session_user",
+        "owner = session_user",
     ),
     (
         "prompt_version",
@@ -326,15 +360,15 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+        "author = session_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
     ),
     (
         "prompt_version",
         "author_update_draft",
         "UPDATE",
         REVIEWER_ROLE,
-        "author = current_user AND status IN ('draft', 'in_review')",
-        "author = current_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
+        "author = session_user AND status IN ('draft', 'in_review')",
+        "author = session_user AND status IN ('draft', 'in_review') AND decided_by IS NULL",
     ),
     (
         "threshold_proposal",
@@ -342,15 +376,15 @@ _POLICIES: list[tuple[str, str, str, str, str | None, str | None]] = [
         "INSERT",
         REVIEWER_ROLE,
         None,
-        "proposer = current_user AND status = 'proposed' AND decider IS NULL",
+        "proposer = session_user AND status = 'proposed' AND decider IS NULL",
     ),
     (
         "threshold_proposal",
         "proposer_update",
         "UPDATE",
         REVIEWER_ROLE,
-        "proposer = current_user AND status IN ('proposed', 'withdrawn')",
-        "proposer = current_user AND status IN ('proposed', 'withdrawn') AND decider IS NULL",
+        "proposer = session_user AND status IN ('proposed', 'withdrawn')",
+        "proposer = session_user AND status IN ('proposed', 'withdrawn') AND decider IS NULL",
     ),
     ("prompt", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
     ("prompt_version", "lead_all", "ALL", LEAD_ROLE, "true", "true"),
@@ -508,16 +542,23 @@ def check_login_name(name: str) -> str:
     return name
 
 
-def add_user(engine: Engine, name: str, role: str, password: str) -> bool:
-    """Create the login `name` (or update its password and role); True when it is new.
+def add_user(
+    engine: Engine, name: str, role: str, password: str, *, reset_password: bool = False
+) -> bool:
+    """Create the login `name` with `role`; True when it is new.
 
-    The password goes to the server as a bound literal, never into a log or an error.
+    The password never reaches the server: a SCRAM-SHA-256 verifier computed here goes in
+    its place (redline.sync.scram), so no server log can hold it. An existing role is
+    refused unless `reset_password` (then its password and role are replaced), and even
+    then only a Redline login (a member of redline_reviewer or redline_lead), never the
+    database's owner, a superuser or the administrator running this.
     """
     check_login_name(name)
     if role not in ROLES:
         raise RedlineError(f"unknown role {role!r}", hint="use reviewer or lead")
     group = ROLES[role]
     other = LEAD_ROLE if group == REVIEWER_ROLE else REVIEWER_ROLE
+    verifier = scram_verifier(password)
     with engine.begin() as conn:
         if conn.execute(
             text("SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r)"), {"r": group}
@@ -526,16 +567,32 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> bool:
                 f"the role {group} does not exist on this server",
                 hint="run `redline shared init` first",
             )
-        exists = bool(
-            conn.execute(
-                text("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :n)"), {"n": name}
-            ).scalar_one()
-        )
-        # CREATE/ALTER ROLE take no bind parameters: quote the password as a literal
-        # with the server's own quoting, in the same transaction.
-        literal = conn.execute(text("SELECT quote_literal(:p)"), {"p": password}).scalar_one()
+        found = conn.execute(
+            text(
+                "SELECT r.rolsuper, r.rolname = session_user, "
+                "EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                "WHERE m.member = r.oid AND g.rolname = ANY(:groups)) "
+                "FROM pg_roles r WHERE r.rolname = :n"
+            ),
+            {"n": name, "groups": [REVIEWER_ROLE, LEAD_ROLE]},
+        ).one_or_none()
+        exists = found is not None
+        if found is not None:
+            superuser, is_self, is_redline_login = found
+            if not reset_password:
+                raise RedlineError(
+                    f"the login {name} exists already; nothing was changed",
+                    hint="to give it a new password (and this role), add --reset-password",
+                )
+            if superuser or is_self or not is_redline_login:
+                raise RedlineError(
+                    f"the role {name} is not a Redline login; nothing was changed",
+                    hint="only reviewer and lead logins can be reset here",
+                )
+        # The verifier is base64, digits, '$' and ':': safe inside a literal (CREATE ROLE
+        # takes no bind parameters).
         verb = "ALTER" if exists else "CREATE"
-        conn.exec_driver_sql(f'{verb} ROLE "{name}" LOGIN PASSWORD {literal}')
+        conn.exec_driver_sql(f"{verb} ROLE \"{name}\" LOGIN PASSWORD '{verifier}'")
         conn.execute(text(f'GRANT {group} TO "{name}"'))
         if exists:
             # A changed role replaces the old one (a lead demoted to reviewer stops

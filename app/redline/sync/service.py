@@ -63,7 +63,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from redline import clock
 from redline.errors import RedlineError
@@ -85,6 +85,8 @@ from redline.sync.upload import (
 )
 
 PUSH_CHUNK = 5000
+# sqlstate class of a value the server cannot store.
+DATA_EXCEPTION = "22000"
 SAMPLE_CHUNK = 5000
 PULL_PAGE = 2000
 # The names of the pull cursors: one per table; push cursors per batch.
@@ -238,7 +240,8 @@ PUSH_TABLES: tuple[Table, ...] = (
     REVIEW,
 )
 # The tables pushed chunk by chunk, whose refused rows are remembered and left out
-# (redline.sync.refusals); a batch or sample the server refuses stops the sync.
+# (redline.sync.refusals). A refused sample is named and remembered too, and the batch's
+# push goes past it; a batch the server refuses stops the sync.
 ROW_TABLES = tuple(t for t in PUSH_TABLES if t is not BATCH)
 
 
@@ -310,10 +313,18 @@ def _server_rows(
     return [dict(r) for r in shared.execute(select(table).where(table.c.id.in_(ids))).mappings()]
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    code = str(getattr(exc.orig, "sqlstate", "") or "")
+    # psycopg refuses a NUL in a text parameter itself, before the server sees it.
+    return code or (DATA_EXCEPTION if isinstance(exc, DataError) else "")
+
+
 def _is_refusal(exc: DBAPIError) -> bool:
-    # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...).
-    code = getattr(exc.orig, "sqlstate", "") or ""
-    return code == "42501" or code.startswith("23")
+    # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...),
+    # 22xxx a value the server cannot store (a NUL in text or JSON, an integer beyond
+    # its column's range: the local store took it, the shared one cannot).
+    code = _sqlstate(exc)
+    return code == "42501" or code.startswith(("23", "22"))
 
 
 def _execute_push(
@@ -536,7 +547,7 @@ class _Run:
         fails the whole chunk, which then goes row by row."""
         try:
             return sending.result()
-        except (IntegrityError, ProgrammingError) as exc:
+        except (IntegrityError, ProgrammingError, DataError) as exc:
             if not _is_refusal(exc):
                 raise
         at = _columns(table).index("id")
@@ -556,7 +567,10 @@ class _Run:
             with self.shared.connect() as shared:
                 winners = _server_rows(shared, table, not_taken)
         refused, self.refused = self.refused, []
+        refused_ids = {r.row["id"] for r in refused}
         with writer.begin():
+            if winners and table in (PROPOSAL, VERSION):
+                self._say_overruled(writer, table, winners, refused_ids)
             local.mark_pushed(writer, table, applied)
             if table is REVIEW:
                 self.report.conflicts += local.apply_reviews(
@@ -576,6 +590,28 @@ class _Run:
             self.ctx.step(f"push:{table.name}:before-local-commit")
         self.report.add(self.report.pushed, table.name, len(applied))
         self._advance(len(rows), f"pushing {table.name.replace('_', ' ')}")
+
+    def _say_overruled(
+        self,
+        writer: Connection,
+        table: Table,
+        winners: list[dict[str, Any]],
+        refused_ids: set[uuid.UUID],
+    ) -> None:
+        """A decision the server did not take because its row moved on there (a newer
+        revision) is said in the report, not dropped silently (the server's row is about
+        to replace it here). Refused rows have their own line."""
+        ids = [w["id"] for w in winners if w["id"] not in refused_ids]
+        if not ids:
+            return
+        mine = {
+            r["id"]: dict(r)
+            for r in writer.execute(select(table).where(table.c.id.in_(ids))).mappings()
+        }
+        for theirs in winners:
+            sent = mine.get(theirs["id"])
+            if sent is not None and refusals.overruled_decision(table, sent, theirs):
+                self.report.refused.append(refusals.describe_overruled(writer, table, sent, theirs))
 
     def _restore_policies(self, writer: Connection, proposals: list[dict[str, Any]]) -> None:
         """A decision the server did not take may have moved its policy's threshold
@@ -663,7 +699,7 @@ class _Run:
                     savepoint.rollback()
                     if not _is_refusal(exc):
                         raise
-                    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+                    sqlstate = _sqlstate(exc)
                     self.refused.append(_Refused(row, sqlstate, _first_line(exc, None)))
             self.ctx.step(f"push:{table.name}:before-server-commit")
         return applied
@@ -688,7 +724,7 @@ class _Run:
             self._pipelined(
                 self._sample_chunks(batch["id"], after),
                 lambda chunk, turn: self._send(SAMPLE, chunk[1], turn),
-                lambda _chunk, sending: sending.result(),
+                lambda chunk, sending: self._received(SAMPLE, chunk[1], sending),
                 lambda chunk, applied: self._finish_samples(writer, cursor_name, chunk, applied),
             )
         with self.store.begin() as conn:
@@ -708,8 +744,15 @@ class _Run:
         last, rows = chunk
         taken = {i for i, _, _ in applied}
         at = _columns(SAMPLE).index("id")
-        clashes = self._clashing_samples([r for r in rows if r[at] not in taken])
+        refused, self.refused = self.refused, []
+        refused_ids = {r.row["id"].hex for r in refused}
+        clashes = self._clashing_samples(
+            [r for r in rows if r[at] not in taken and r[at] not in refused_ids]
+        )
         with writer.begin():
+            # A sample the server cannot store is named and stays here; the rest of the
+            # batch goes on (its reviews are refused by the server in turn).
+            self._record_refusals(writer, SAMPLE, refused, set())
             local.adopt_sample_ids(writer, clashes)
             local.set_cursor(writer, self.ctx.profile.name, cursor_name, last)
             self.ctx.step("push:sample:before-local-commit")
@@ -824,17 +867,12 @@ class _Run:
             if not rows:
                 break
             with self.store.begin() as conn:
-                if table is SAMPLE:
-                    local.apply_samples(conn, rows)
-                elif table is REVIEW:
-                    self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
-                elif table is HISTORY:
-                    local.apply_history(conn, rows)
-                elif table is AUDIT:
-                    local.apply_audit_events(conn, rows)
-                else:
-                    self.report.renamed += resolve_clashes(conn, table, rows)
-                    local.apply_rows(conn, table, rows)
+                # A page may hold a row before the row it refers to (v2 before its
+                # parent v1, re-sequenced by its approval): foreign keys are checked at
+                # this commit, once the page and the parents it lacks are all here.
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+                self._pull_parents(conn, table, rows)
+                self._apply_pulled(conn, table, rows)
                 cursor = int(rows[-1]["seq"])
                 local.set_cursor(conn, name, table.name, cursor)
                 self.ctx.step(f"pull:{table.name}:before-local-commit")
@@ -842,6 +880,54 @@ class _Run:
             self._advance(len(rows), f"pulling {table.name.replace('_', ' ')}")
             if len(rows) < PULL_PAGE:
                 break
+
+    def _apply_pulled(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table is SAMPLE:
+            local.apply_samples(conn, rows)
+        elif table is REVIEW:
+            self.report.conflicts += local.apply_reviews(conn, rows, device=self.ctx.device)
+        elif table is HISTORY:
+            local.apply_history(conn, rows)
+        elif table is AUDIT:
+            local.apply_audit_events(conn, rows)
+        else:
+            self.report.renamed += resolve_clashes(conn, table, rows)
+            local.apply_rows(conn, table, rows)
+
+    def _pull_parents(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Rows that pulled `rows` refer to and this store lacks, fetched and applied in
+        the same local transaction (their own parents first).
+
+        Pulling up to one `seq` brings a row's parents first only while the parents keep
+        their seq; a parent changed since (v1 approved after v2 was written, a batch
+        updated after its samples) has a higher seq than its children, possibly above the
+        pull's end. Applying such a parent early is harmless: when its turn comes, the
+        same row is applied again.
+        """
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if not any(parent is t for t in PULL_TABLES):
+                continue
+            column = fk.parent.name
+            wanted = {r[column] for r in rows if r[column] is not None}
+            if parent is table:
+                wanted -= {r["id"] for r in rows}
+            if not wanted:
+                continue
+            have = set(conn.execute(select(parent.c.id).where(parent.c.id.in_(wanted))).scalars())
+            missing = wanted - have
+            if not missing:
+                continue
+            with self.shared.connect() as shared:
+                found = [
+                    dict(r)
+                    for r in shared.execute(
+                        _pull_query(parent).where(parent.c.id.in_(missing))
+                    ).mappings()
+                ]
+            assert isinstance(parent, Table)
+            self._pull_parents(conn, parent, found)
+            self._apply_pulled(conn, parent, found)
 
 
 # --------------------------------------------------------------------------- sync
@@ -905,13 +991,18 @@ class SyncStatus:
         return sum(self.pending.values())
 
 
-def sync_status(store: Engine, profile: Profile, *, include_demo: bool = False) -> SyncStatus:
-    pending = pending_counts(store, profile, include_demo=include_demo)
+def sync_status(
+    store: Engine, profile: Profile, *, is_lead: bool = False, include_demo: bool = False
+) -> SyncStatus:
+    """`is_lead`: count what a lead's sync pushes (her decisions on others' proposals and
+    versions, her policies and experiments); the role the settings name, as no network
+    is asked (the server decides what it takes)."""
+    pending = pending_counts(store, profile, is_lead=is_lead, include_demo=include_demo)
     with store.connect() as conn:
         last = conn.execute(
             select(models.SyncState.updated_at).where(
                 models.SyncState.profile == profile.name, models.SyncState.table_name == LAST_SYNC
             )
         ).scalar_one_or_none()
-        refused = refusals.pending_refusals(conn, profile.name, ROW_TABLES)
+        refused = refusals.pending_refusals(conn, profile.name, (SAMPLE, *ROW_TABLES))
     return SyncStatus(pending=pending, last_sync=last, refused=tuple(refused))

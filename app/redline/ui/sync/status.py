@@ -12,6 +12,7 @@ background task (redline.ui.tasks); the GUI thread never waits on the network.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from PySide6.QtCore import QTimer, Signal, Slot
@@ -181,7 +182,10 @@ class SyncWidget(QWidget):
         if profile is None:
             self._set_state("not set up", "File > Connection… sets up the shared database")
             return
-        task = self.runner.submit(sync_status, self.engine, profile, key="sync-status")
+        is_lead = self.settings.role == "lead"
+        task = self.runner.submit(
+            functools.partial(sync_status, is_lead=is_lead), self.engine, profile, key="sync-status"
+        )
         task.signals.succeeded.connect(self._on_status)
 
     # -- slots ------------------------------------------------------------------------
