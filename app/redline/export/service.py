@@ -89,6 +89,9 @@ NO_VERDICT = "no verdict"
 DUPLICATE = "duplicate input"
 TOO_LONG = f"longer than {MAX_TOKENS_PER_RECORD:,} tokens (estimate)"
 INVALID = "invalid chat record ({codes})"
+NOTHING_WRITTEN_HINT = (
+    "loosen the filters, or allow an empty export (--allow-empty) to write an empty file"
+)
 
 
 class Candidate(NamedTuple):
@@ -307,6 +310,7 @@ def _result(
     *,
     files: tuple[ExportFile, ...] = (),
     manifest: Path | None = None,
+    empty_splits: tuple[str, ...] = (),
 ) -> ExportResult:
     return ExportResult(
         format=options.format,
@@ -320,6 +324,18 @@ def _result(
         tokens_max=tally.tokens_max,
         files=files,
         manifest=manifest,
+        empty_splits=empty_splits,
+    )
+
+
+def _nothing_written(tally: _Tally) -> str:
+    """Why an export has no record to write, as the error says it."""
+    if not tally.read:
+        return "nothing to export: no reviewed sample matches the filters"
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in tally.dropped.most_common())
+    return (
+        f"nothing to export: none of the {tally.read:,} reviewed samples read can be "
+        f"written ({reasons})"
     )
 
 
@@ -357,26 +373,40 @@ def run_export(
             if split != "manifest":
                 sinks[split] = _open_sink(options.format, temps[split], excel=options.excel)
         tally = _export(engine, options, sinks, progress)
+        if not tally.written and not options.allow_empty:
+            raise RedlineError(_nothing_written(tally), hint=NOTHING_WRITTEN_HINT)
         digests = {split: sink.close() for split, sink in sinks.items()}
         sinks.clear()
         files = []
+        empty_splits = []
         for split, path in paths.items():
             if split == "manifest":
                 continue
             check(progress)
             temp = temps[split]
+            rows = sum(tally.written.values()) if split == "all" else tally.written.get(split, 0)
+            if split != "all" and not rows:
+                # `datasets` refuses a split file with no data ("corresponds to no
+                # data"): an empty split is left out, and the manifest says so.
+                staging.discard(temp)
+                empty_splits.append(split)
+                continue
             files.append(
                 ExportFile(
                     path=path,
-                    rows=sum(tally.written.values())
-                    if split == "all"
-                    else tally.written.get(split, 0),
+                    rows=rows,
                     bytes=temp.stat().st_size,
                     sha256=digests[split] or file_sha256(temp, progress),
                     split=split,
                 )
             )
-        result = _result(options, tally, files=tuple(files), manifest=paths["manifest"])
+        result = _result(
+            options,
+            tally,
+            files=tuple(files),
+            manifest=paths["manifest"],
+            empty_splits=tuple(empty_splits),
+        )
         manifest = build_manifest(engine, options, result)
         temps["manifest"].write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -434,6 +464,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
         "options": {
             "deduplicate": options.deduplicate,
             "validation_ratio": options.validation_ratio,
+            "allow_empty": options.allow_empty,
             "split_by": "blake2b of system prompt and input turns",
             **(
                 {"csv": {"formula_cells": NEUTRALISED_NOTE, "excel": options.excel}}
@@ -459,6 +490,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "method": "about 4 characters per token (non-ASCII 1 per character), "
             "plus 3 per message",
         },
+        "empty_splits_not_written": list(result.empty_splits),
         "files": [
             {
                 "name": f.path.name,

@@ -90,6 +90,8 @@ class ExportOptions:
         shared_profile: the shared database profile the engine belongs to, if any
             (recorded in the manifest).
         excel: CSV for Excel on Windows: a UTF-8 byte-order mark and CRLF line ends.
+        allow_empty: an export that writes no record succeeds (its one file is empty)
+            instead of failing with the reason.
     """
 
     format: ExportFormat = "openai"
@@ -101,6 +103,7 @@ class ExportOptions:
     overwrite: bool = False
     shared_profile: str | None = None
     excel: bool = False
+    allow_empty: bool = False
 
 
 def stored_time(value: datetime | str | None) -> datetime | None:
@@ -236,6 +239,8 @@ class ExportResult:
         tokens_total / tokens_max: token estimate of the written records (chat formats).
         files: the data files written (empty for a dry run).
         manifest: the manifest file (None for a dry run).
+        empty_splits: splits that came out with no record, so their file was not
+            written (`datasets` refuses an empty split file).
     """
 
     format: ExportFormat
@@ -249,3 +254,4 @@ class ExportResult:
     tokens_max: int = 0
     files: tuple[ExportFile, ...] = ()
     manifest: Path | None = None
+    empty_splits: tuple[str, ...] = ()

@@ -66,6 +66,11 @@ class Staging:
         self._staged.append((temp, target))
         return temp
 
+    def discard(self, temp: Path) -> None:
+        """Delete one staged file and drop it from the commit (a file not to write)."""
+        temp.unlink(missing_ok=True)
+        self._staged = [(t, target) for t, target in self._staged if t != temp]
+
     def commit(self) -> None:
         """Rename every staged file onto its target (in staging order)."""
         for temp, target in self._staged:

@@ -91,6 +91,8 @@ def result_text(result: ExportResult) -> str:
     lines.append("")
     for file in result.files:
         lines.append(f"{file.path}  ({file.rows:,} rows, sha256 {file.sha256[:16]}…)")
+    for split in result.empty_splits:
+        lines.append(f"The {split} split has no record: its file was not written.")
     if result.manifest is not None:
         lines.append(f"Manifest: {result.manifest}")
     return "\n".join(lines)
