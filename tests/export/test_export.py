@@ -75,7 +75,8 @@ def test_openai_records_round_trip_with_multi_turn_input_and_masked_pii(
         "messages": [
             {"role": "system", "content": "Du bist ein Support-Agent."},
             {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: [EMAIL]"},
-            {"role": "assistant", "content": "Welche Kundennummer haben Sie?"},
+            # Production's earlier answer: judged by no one, so not trained on.
+            {"role": "assistant", "content": "Welche Kundennummer haben Sie?", "weight": 0},
             {"role": "user", "content": "Kundennummer 12345678, Tel. [PHONE]"},
             {"role": "assistant", "content": CORRECTION.replace("jörg@example.de", "[EMAIL]")},
         ]

@@ -172,6 +172,11 @@ def print_result(result: ExportResult, *, dry: bool) -> None:
             f"  tokens (estimate)      {fmt_count(result.tokens_total)} in all, "
             f"{fmt_count(result.tokens_max)} in the longest record"
         )
+    if result.weight_zero_turns:
+        print(
+            f"  not trained on         {fmt_count(result.weight_zero_turns)} earlier assistant "
+            f"turns in {fmt_count(result.weight_zero_records)} records (weight 0: not approved)"
+        )
     for file in result.files:
         print(f"  {file.path}  {fmt_count(file.rows)} rows  sha256 {file.sha256[:16]}…")
     for split in result.empty_splits:

@@ -18,6 +18,7 @@ from redline.export.types import Resolved, SampleRow
 __all__ = [
     "TABLE_COLUMNS",
     "Clean",
+    "approves_conversation",
     "dpo_record",
     "input_hash",
     "openai_record",
@@ -62,9 +63,31 @@ def _prompt(sample: SampleRow, clean: Clean) -> list[dict[str, Any]]:
     return messages
 
 
+def approves_conversation(resolved: Resolved) -> bool:
+    """Whether the reviewers approved a multi-turn sample's earlier assistant turns.
+
+    A review judges the sample as the reviewer saw it, the whole conversation, with one
+    verdict; there is no per-turn judgment. Only a resolved verdict of "good" approves
+    what production said before the final answer (the correction then polishes an
+    approved reply). A "bad" or "unsure" verdict, or none, judged the final answer
+    wrong or unclear and said nothing for the turns before it.
+    """
+    return resolved.verdict == "good"
+
+
 def openai_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[str, Any]:
-    """`{"messages": [system, user..., assistant=correction]}`."""
+    """`{"messages": [system, user..., assistant=correction]}`.
+
+    The earlier assistant turns of a multi-turn input are production's answers: unless
+    the reviewers approved the conversation (`approves_conversation`) they carry
+    `"weight": 0`, so OpenAI's fine-tuning does not train on them. The final turn, the
+    correction, has no weight key: OpenAI trains on it (weight 1 is the default).
+    """
     messages = _prompt(sample, clean)
+    if sample.input_messages and not approves_conversation(resolved):
+        for message in messages:
+            if message["role"] == "assistant":
+                message["weight"] = 0
     messages.append({"role": "assistant", "content": clean(resolved.correction or "")})
     return {"messages": messages}
 

@@ -113,6 +113,8 @@ class _Tally:
     redactions: Counter[str] = field(default_factory=Counter)
     tokens_total: int = 0
     tokens_max: int = 0
+    weight_zero_turns: int = 0
+    weight_zero_records: int = 0
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -295,6 +297,10 @@ def _export(
         if sinks is not None:
             sinks["all" if one_file else candidate.split].write(record)
         tally.written[candidate.split] += 1
+        if fmt == "openai" and candidate.sample.input_messages is not None:
+            zero = sum(1 for message in record["messages"] if message.get("weight") == 0)
+            tally.weight_zero_turns += zero
+            tally.weight_zero_records += zero > 0
     if redactor is not None:
         tally.redactions.update(redactor.counts)
     return tally
@@ -322,6 +328,8 @@ def _result(
         redactions=dict(sorted(tally.redactions.items())),
         tokens_total=tally.tokens_total,
         tokens_max=tally.tokens_max,
+        weight_zero_turns=tally.weight_zero_turns,
+        weight_zero_records=tally.weight_zero_records,
         files=files,
         manifest=manifest,
         empty_splits=empty_splits,
@@ -452,6 +460,16 @@ def _source(engine: Engine, options: ExportOptions) -> dict[str, Any]:
     }
 
 
+def _weights_entry(result: ExportResult) -> dict[str, Any]:
+    return {
+        "earlier_assistant_turns": "weight 0 (not trained on) unless the resolved verdict "
+        "is good, which approves the whole conversation; the final turn (the correction) "
+        "has no weight key, so it is trained on (weight 1, OpenAI's default)",
+        "weight_0_turns": result.weight_zero_turns,
+        "records_with_weight_0_turns": result.weight_zero_records,
+    }
+
+
 def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult) -> dict[str, Any]:
     """The manifest: everything needed to trace a fine-tuning run back to its reviews."""
     return {
@@ -479,6 +497,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "validation": result.validation,
             "dropped": result.dropped,
         },
+        **({"training_weights": _weights_entry(result)} if options.format == "openai" else {}),
         "redaction": {
             "enabled": options.redact,
             "kinds": result.redactions,

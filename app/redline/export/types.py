@@ -237,6 +237,9 @@ class ExportResult:
         dropped: reason -> samples dropped for it; read == written + sum(dropped).
         redactions: kind -> values masked.
         tokens_total / tokens_max: token estimate of the written records (chat formats).
+        weight_zero_turns / weight_zero_records: OpenAI format: production's earlier
+            assistant turns written with `"weight": 0` (not trained on), and the records
+            that hold them.
         files: the data files written (empty for a dry run).
         manifest: the manifest file (None for a dry run).
         empty_splits: splits that came out with no record, so their file was not
@@ -252,6 +255,8 @@ class ExportResult:
     redactions: dict[str, int]
     tokens_total: int = 0
     tokens_max: int = 0
+    weight_zero_turns: int = 0
+    weight_zero_records: int = 0
     files: tuple[ExportFile, ...] = ()
     manifest: Path | None = None
     empty_splits: tuple[str, ...] = ()

@@ -88,6 +88,11 @@ def result_text(result: ExportResult) -> str:
         lines.append(
             f"Tokens (estimate): {result.tokens_total:,}, longest record {result.tokens_max:,}"
         )
+    if result.weight_zero_turns:
+        lines.append(
+            f"Not trained on (weight 0): {result.weight_zero_turns:,} earlier assistant turns "
+            f"in {result.weight_zero_records:,} records, not approved by a good verdict"
+        )
     lines.append("")
     for file in result.files:
         lines.append(f"{file.path}  ({file.rows:,} rows, sha256 {file.sha256[:16]}…)")
