@@ -84,7 +84,11 @@ def test_other_formats_carry_no_weight(engine: Engine, chats: None, tmp_path: Pa
 
 
 def test_cli_reports_the_turns_not_trained_on(
-    engine: Engine, chats: None, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    chats: None,
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["--store", str(store_path), "export", str(tmp_path / "ft.jsonl")]) == EXIT_OK
     printed = capsys.readouterr().out
