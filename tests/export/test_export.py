@@ -6,7 +6,7 @@ import csv
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +119,16 @@ def test_csv_and_parquet_carry_every_review_field(
     )
     assert chat_pq["rating"] == 2 and chat_pq["flagged"] is False
     assert chat_pq["reviewers"] == ["ana"] and chat_pq["language"] == "de"
-    assert json.loads(chat_pq["input_messages"])[2]["content"].endswith("Tel. [PHONE]")
-    [review] = json.loads(chat_pq["reviews"])
+    # Parquet keeps the turns and reviews as lists of structs, CSV as JSON text.
+    assert chat_pq["input_messages"][2]["content"].endswith("Tel. [PHONE]")
+    assert json.loads(chat_csv["input_messages"]) == chat_pq["input_messages"]
+    [review] = chat_pq["reviews"]
     assert review["reviewer"] == "ana" and review["time_spent_ms"] == 30_000
+    assert review["updated_at"] == T0 + timedelta(days=1)
+    [csv_review] = json.loads(chat_csv["reviews"])
+    assert csv_review["updated_at"] == (T0 + timedelta(days=1)).isoformat()
+    assert chat_pq["captured_at"] == T0 + timedelta(hours=1)
+    assert chat_csv["captured_at"] == (T0 + timedelta(hours=1)).isoformat()
     plain = from_parquet[str(store["plain"])]
     assert plain["verdict"] == "good" and plain["correction"] is None and plain["rating"] == 5
 
@@ -147,6 +154,43 @@ def test_parquet_loads_with_hugging_face_datasets(engine: Engine, tmp_path: Path
     assert set(loaded["validation"]["split"]) == {"validation"}
     assert loaded["train"][0]["correction"].startswith(LONG_CORRECTION)
     assert loaded["train"].features["categories"].feature.dtype == "string"
+
+
+def test_parquet_columns_are_typed_for_datasets_and_pandas(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    import datasets
+    import pandas as pd
+
+    export(engine, tmp_path, "reviews.parquet", format="parquet")
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files=str(tmp_path / "reviews.parquet"),
+        cache_dir=str(tmp_path / "hf-cache"),
+    )["train"]
+    features = loaded.features
+    for column in ("captured_at", "reviewed_at"):
+        assert features[column] == datasets.Value("timestamp[us, tz=UTC]")
+    turns = features["input_messages"]
+    assert isinstance(turns, datasets.List)
+    assert turns.feature == {"role": datasets.Value("string"), "content": datasets.Value("string")}
+    reviews = features["reviews"]
+    assert isinstance(reviews, datasets.List)
+    assert reviews.feature["updated_at"] == datasets.Value("timestamp[us, tz=UTC]")
+    assert reviews.feature["rating"] == datasets.Value("int32")
+    assert reviews.feature["categories"] == datasets.List(datasets.Value("string"))
+    rows = {row["sample_id"]: row for row in loaded}
+    chat, plain = rows[str(store["chat"])], rows[str(store["plain"])]
+    assert [turn["role"] for turn in chat["input_messages"]] == ["user", "assistant", "user"]
+    assert chat["reviews"][0]["reviewer"] == "ana"
+    assert chat["captured_at"].replace(tzinfo=UTC) == T0 + timedelta(hours=1)
+    assert plain["input_messages"] is None
+
+    frame = pd.read_parquet(tmp_path / "reviews.parquet")
+    assert str(frame["captured_at"].dtype) == "datetime64[us, UTC]"
+    assert frame.set_index("sample_id").loc[str(store["chat"]), "captured_at"] == pd.Timestamp(
+        T0 + timedelta(hours=1)
+    )
 
 
 def test_regression_set_of_a_prompt_version(engine: Engine, tmp_path: Path) -> None:

@@ -142,24 +142,33 @@ TABLE_COLUMNS = [
 def table_record(
     sample: SampleRow, resolved: Resolved, clean: Clean, *, hash_hex: str, split: str
 ) -> dict[str, Any]:
-    """One row with the sample, the resolved review and every individual review (JSON)."""
+    """One row with the sample, the resolved review and every individual review.
+
+    Values keep their types (times as aware UTC datetimes, turns and reviews as lists
+    of dicts): Parquet stores them as timestamp and list<struct> columns, CSV writes
+    them as ISO 8601 and JSON text (`redline.export.writers.CsvSink`).
+    """
     primary = resolved.primary
     messages = (
-        [{**m, "content": clean(str(m.get("content", "")))} for m in sample.input_messages]
+        [{"role": m.get("role"), "content": clean(str(m.get("content", "")))}
+         for m in sample.input_messages]
         if sample.input_messages
         else None
-    )
+    )  # fmt: skip
     reviews = []
     for review in sample.reviews:
-        values = review.as_dict()
+        values = review._asdict()
+        del values["updated_raw"]
+        values["categories"] = list(review.categories)
         values["note"] = clean(review.note)
         values["correction"] = clean(review.correction) if review.correction else None
+        values["updated_at"] = review.updated_at
         reviews.append(values)
     return {
         "sample_id": str(sample.id),
         "external_id": sample.external_id,
         "source": sample.source,
-        "captured_at": sample.captured_at.isoformat() if sample.captured_at else None,
+        "captured_at": sample.captured_at,
         "model": sample.model,
         "prompt_name": sample.prompt_name,
         "prompt_version": sample.prompt_version,
@@ -167,7 +176,7 @@ def table_record(
         "language": sample.language,
         "system_prompt": clean(sample.system_prompt) if sample.system_prompt else None,
         "input_text": clean(sample.input_text),
-        "input_messages": orjson.dumps(messages).decode() if messages else None,
+        "input_messages": messages,
         "output": clean(sample.output),
         "score": sample.score,
         "decision": sample.decision,
@@ -182,19 +191,42 @@ def table_record(
         "review_count": len(sample.reviews),
         "reviewers": [r.reviewer for r in sample.reviews],
         "time_spent_ms": sum(r.time_spent_ms for r in sample.reviews),
-        "reviewed_at": primary.updated_at.isoformat() if primary.updated_at else None,
-        "reviews": orjson.dumps(reviews).decode(),
+        "reviewed_at": primary.updated_at,
+        "reviews": reviews,
         "input_hash": hash_hex,
         "split": split,
     }
 
 
 def parquet_schema() -> Any:
-    """The Arrow schema of `table_record` rows (fixed, so every row group matches)."""
+    """The Arrow schema of `table_record` rows (fixed, so every row group matches).
+
+    Times are UTC timestamps, input turns list<struct<role, content>> and reviews
+    list<struct<reviewer, verdict, ...>>, so `datasets` and pandas give real columns.
+    """
     import pyarrow as pa
 
     text = pa.string()
+    utc = pa.timestamp("us", tz="UTC")
+    review = pa.struct(
+        [
+            ("reviewer", text),
+            ("verdict", text),
+            ("rating", pa.int32()),
+            ("categories", pa.list_(text)),
+            ("note", text),
+            ("correction", text),
+            ("flagged", pa.bool_()),
+            ("adjudicated", pa.bool_()),
+            ("time_spent_ms", pa.int64()),
+            ("updated_at", utc),
+        ]
+    )
     types = {
+        "captured_at": utc,
+        "reviewed_at": utc,
+        "input_messages": pa.list_(pa.struct([("role", text), ("content", text)])),
+        "reviews": pa.list_(review),
         "score": pa.float64(),
         "rating": pa.int32(),
         "categories": pa.list_(text),

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -146,8 +147,15 @@ class CsvSink:
 
 
 def _csv_value(value: Any) -> Any:
-    if isinstance(value, list | dict):
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            # Input turns and reviews: compact JSON, times in ISO 8601.
+            return orjson.dumps(value).decode()
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return safe_cell(value)
 
 
