@@ -26,7 +26,7 @@ from redline.errors import RedlineError
 from redline.export.query import count_reviewed
 from redline.export.seen import SeenKeys
 from redline.export.service import dry_run, preview_redaction, run_export
-from redline.export.types import ExportFilters, ExportOptions, ExportResult
+from redline.export.types import ExportFilters, ExportFormat, ExportOptions, ExportResult
 
 CHAT = [
     {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: jörg@example.de"},
@@ -243,6 +243,10 @@ def test_manifest_describes_the_files_and_its_counts_add_up(engine: Engine, tmp_
     assert counts["read"] == counts["written"] + sum(counts["dropped"].values())
     assert counts["written"] == counts["train"] + counts["validation"] == 30
     assert counts["dropped"] == {"correction shorter than 20 characters": 1}
+    redaction = manifest["redaction"]
+    assert set(redaction["masks"]) == {"email", "phone", "card", "iban", "ipv4", "ipv6"}
+    assert "phonenumbers" in redaction["masks"]["phone"]
+    assert "names of people or companies (no name detection)" in redaction["not_masked"]
     assert {f["name"] for f in manifest["files"]} == {"ft.train.jsonl", "ft.validation.jsonl"}
     for entry in manifest["files"]:
         data = (tmp_path / entry["name"]).read_bytes()
@@ -386,11 +390,67 @@ def test_redaction_preview_shows_before_and_after(
 ) -> None:
     preview = preview_redaction(engine, ExportOptions(format="csv"))
     assert preview.scanned == 2
-    assert preview.counts == {"email": 2, "phone": 1}
+    # The CSV row holds the correction twice (its column and `reviews`): masked twice.
+    assert preview.counts == {"email": 3, "phone": 1}
     fields = {item.field: item for item in preview.items}
     assert fields["input turn 3"].original.endswith("+49 30 1234567")
     assert fields["input turn 3"].redacted.endswith("[PHONE]")
     assert fields["correction"].kinds == ("email",)
+    assert fields["review by ana: correction"].kinds == ("email",)
+
+
+@pytest.mark.parametrize("fmt", ["openai", "dpo", "csv", "parquet", "regression"])
+def test_the_preview_counts_what_the_export_masks(
+    engine: Engine, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    """Every text carries PII, but each format writes only some of them: the preview
+    counted every text (an OpenAI export "phone 5" previewed, "phone 1" masked)."""
+    batch = add_batch(engine)
+    for n in range(6):
+        sample = add_sample(
+            engine,
+            batch,
+            n=n,
+            system_prompt="Escalate to +44 20 7946 0958.",
+            input_text=f"I am ana{n}@example.com, call +1.415.555.01{n:02}",
+            output=f"Call us on 030 1234 56{n:02}.",
+        )
+        add_review(
+            engine,
+            sample,
+            note=f"customer gave her card 4111 1111 1111 1111 ({n})",
+            correction=f"{LONG_CORRECTION} Or call 0151 2345 67{n:02}.",
+        )
+    options = ExportOptions(
+        format=fmt, filters=ExportFilters(prompt_name="support", prompt_version="v3")
+    )
+    suffix = {"csv": ".csv", "parquet": ".parquet"}.get(fmt, ".jsonl")
+    result = run_export(engine, options, tmp_path / f"out{suffix}")
+    preview = preview_redaction(engine, options)
+    assert preview.scanned == result.read == 6
+    assert preview.counts == result.redactions
+    masked = {item.field for item in preview.items}
+    if fmt == "openai":
+        # No output and no note in a fine-tuning record: their PII is not counted.
+        assert result.redactions == {"email": 6, "phone": 18}
+        assert masked == {"system prompt", "input", "correction"}
+    written = (tmp_path / f"out{suffix}").read_bytes()
+    if fmt != "parquet":
+        assert b"ana0@example.com" not in written and b"415.555" not in written
+
+
+def test_a_record_dropped_after_masking_is_not_counted(engine: Engine, tmp_path: Path) -> None:
+    batch = add_batch(engine)
+    broken = [
+        {"role": "user", "content": "mail ana@example.com"},
+        {"role": "robot", "content": "?"},
+    ]
+    add_review(engine, add_sample(engine, batch, n=1, input_messages=broken, input_text="x"))
+    add_review(engine, add_sample(engine, batch, n=2, input_text="call +1.415.555.0132"))
+    result = run_export(engine, ExportOptions(), tmp_path / "ft.jsonl")
+    assert result.dropped == {"invalid chat record (unrecognized_role)": 1}
+    assert result.redactions == {"phone": 1}
+    assert preview_redaction(engine, ExportOptions()).counts == {"phone": 1}
 
 
 def test_a_bad_custom_pattern_stops_the_export_before_writing(

@@ -1,7 +1,8 @@
 """One exported record per sample, per format, with PII already masked.
 
 `Clean` is the redaction step (identity when redaction is off); every text that goes
-into a record passes through it: system prompt, input turns, output, correction, note.
+into a record passes through it: system prompt, input turns, output, correction, note,
+with a label saying which text it is (the redaction preview shows it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ __all__ = [
     "table_record",
 ]
 
-Clean = Callable[[str], str]
+# (text, label) -> the text as written.
+Clean = Callable[[str, str], str]
 
 
 def input_hash(sample: SampleRow) -> str:
@@ -53,13 +55,19 @@ def _prompt(sample: SampleRow, clean: Clean) -> list[dict[str, Any]]:
     if not sample.input_messages:
         # `chat_messages` for a plain input, in short (the common case, a million times).
         if sample.system_prompt:
-            system = {"role": "system", "content": clean(sample.system_prompt)}
-            return [system, {"role": "user", "content": clean(sample.input_text)}]
-        return [{"role": "user", "content": clean(sample.input_text)}]
+            system = {"role": "system", "content": clean(sample.system_prompt, "system prompt")}
+            return [system, {"role": "user", "content": clean(sample.input_text, "input")}]
+        return [{"role": "user", "content": clean(sample.input_text, "input")}]
     messages = chat_messages(sample.system_prompt, sample.input_text, sample.input_messages)
+    turn = 0
     for message in messages:
+        if message["role"] == "system" and turn == 0 and sample.system_prompt:
+            label = "system prompt"
+        else:
+            turn += 1
+            label = f"input turn {turn}"
         if isinstance(message.get("content"), str):
-            message["content"] = clean(message["content"])
+            message["content"] = clean(message["content"], label)
     return messages
 
 
@@ -88,7 +96,9 @@ def openai_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[s
         for message in messages:
             if message["role"] == "assistant":
                 message["weight"] = 0
-    messages.append({"role": "assistant", "content": clean(resolved.correction or "")})
+    messages.append(
+        {"role": "assistant", "content": clean(resolved.correction or "", "correction")}
+    )
     return {"messages": messages}
 
 
@@ -97,8 +107,10 @@ def dpo_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> dict[str,
     rejected (the original output)."""
     return {
         "prompt": _prompt(sample, clean),
-        "chosen": [{"role": "assistant", "content": clean(resolved.correction or "")}],
-        "rejected": [{"role": "assistant", "content": clean(sample.output)}],
+        "chosen": [
+            {"role": "assistant", "content": clean(resolved.correction or "", "correction")}
+        ],
+        "rejected": [{"role": "assistant", "content": clean(sample.output, "output")}],
     }
 
 
@@ -112,9 +124,9 @@ def regression_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> di
     `redline prompts regression import` matches the new outputs by.
     """
     if resolved.correction:
-        reference: str | None = clean(resolved.correction)
+        reference: str | None = clean(resolved.correction, "correction")
     elif resolved.verdict == "good":
-        reference = clean(sample.output)
+        reference = clean(sample.output, "output")
     else:
         reference = None
     return {
@@ -124,7 +136,7 @@ def regression_record(sample: SampleRow, resolved: Resolved, clean: Clean) -> di
         "prompt_version": sample.prompt_version,
         "messages": _prompt(sample, clean),
         "reference": reference,
-        "original_output": clean(sample.output),
+        "original_output": clean(sample.output, "output"),
         "verdict": resolved.verdict,
         "categories": list(resolved.categories),
     }
@@ -150,8 +162,8 @@ def table_record(
     """
     primary = resolved.primary
     messages = (
-        [{"role": m.get("role"), "content": clean(str(m.get("content", "")))}
-         for m in sample.input_messages]
+        [{"role": m.get("role"), "content": clean(str(m.get("content", "")), f"input turn {n}")}
+         for n, m in enumerate(sample.input_messages, 1)]
         if sample.input_messages
         else None
     )  # fmt: skip
@@ -160,8 +172,11 @@ def table_record(
         values = review._asdict()
         del values["updated_raw"]
         values["categories"] = list(review.categories)
-        values["note"] = clean(review.note)
-        values["correction"] = clean(review.correction) if review.correction else None
+        by = f"review by {review.reviewer}: "
+        values["note"] = clean(review.note, by + "note")
+        values["correction"] = (
+            clean(review.correction, by + "correction") if review.correction else None
+        )
         values["updated_at"] = review.updated_at
         reviews.append(values)
     return {
@@ -174,17 +189,19 @@ def table_record(
         "prompt_version": sample.prompt_version,
         "variant": sample.variant,
         "language": sample.language,
-        "system_prompt": clean(sample.system_prompt) if sample.system_prompt else None,
-        "input_text": clean(sample.input_text),
+        "system_prompt": (
+            clean(sample.system_prompt, "system prompt") if sample.system_prompt else None
+        ),
+        "input_text": clean(sample.input_text, "input"),
         "input_messages": messages,
-        "output": clean(sample.output),
+        "output": clean(sample.output, "output"),
         "score": sample.score,
         "decision": sample.decision,
         "verdict": resolved.verdict,
         "rating": primary.rating,
         "categories": list(resolved.categories),
-        "note": clean(primary.note),
-        "correction": clean(primary.correction) if primary.correction else None,
+        "note": clean(primary.note, "note"),
+        "correction": clean(primary.correction, "correction") if primary.correction else None,
         "flagged": resolved.flagged,
         "adjudicated": resolved.adjudicated,
         "agreement": resolved.agreement,

@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,7 +47,13 @@ from redline.export.records import (
     split_of,
     table_record,
 )
-from redline.export.redaction import Redactor, compile_custom_patterns, token
+from redline.export.redaction import (
+    MASKED,
+    NOT_MASKED,
+    Redactor,
+    compile_custom_patterns,
+    token,
+)
 from redline.export.resolve import resolve
 from redline.export.seen import SeenKeys
 from redline.export.types import (
@@ -267,33 +273,63 @@ def _record(
     return row, None
 
 
+def _checked(
+    fmt: str, candidate: Candidate, messages: list[dict[str, Any]] | None, tally: _Tally
+) -> bool:
+    """Step 6's checks of a built record: False (the drop counted) when it is not written."""
+    if messages is None:
+        return True
+    # A single-turn record of a correction format is valid by construction: fixed
+    # roles, text fields, and a correction that is not blank (`_format_reason`;
+    # masking never blanks a text). Input turns are checked: they come from
+    # production logs as they were.
+    if fmt not in NEEDS_CORRECTION or candidate.sample.input_messages is not None:
+        problems = validate_chat_record({"messages": messages})
+        if problems:
+            tally.drop(INVALID.format(codes=", ".join(problems)))
+            return False
+    tokens = estimate_tokens(messages)
+    if tokens > MAX_TOKENS_PER_RECORD:
+        tally.drop(TOO_LONG)
+        return False
+    tally.tokens_total += tokens
+    tally.tokens_max = max(tally.tokens_max, tokens)
+    return True  # fmt: skip
+
+
 def _export(
-    engine: Engine, options: ExportOptions, sinks: dict[str, Sink] | None, progress: Progress
+    engine: Engine,
+    options: ExportOptions,
+    sinks: dict[str, Sink] | None,
+    progress: Progress,
+    *,
+    redactor: Redactor | None = None,
+    clean: Clean | None = None,
+    on_record: Callable[[Candidate, bool], bool] | None = None,
 ) -> _Tally:
-    """Run the whole pipeline; write to `sinks` (None: count only)."""
+    """Run the whole pipeline; write to `sinks` (None: count only).
+
+    `redactor` / `clean`: the redaction step (by default a new redactor when the options
+    redact); `on_record(candidate, written)`: called after each record is built and
+    written or dropped; False stops the export early (the preview's sample limit).
+    Redactions are counted for written records only.
+    """
     tally = _Tally()
-    redactor = Redactor(options.custom_patterns) if options.redact else None
-    clean: Clean = redactor.redact if redactor is not None else _identity
+    if redactor is None and options.redact:
+        redactor = Redactor(options.custom_patterns)
+    if clean is None:
+        clean = redactor.redact if redactor is not None else _identity
     fmt = options.format
     one_file = sinks is not None and "all" in sinks
     for candidate in _candidates(engine, options, tally, progress):
+        masked_before = len(redactor.masked) if redactor is not None else 0
         record, messages = _record(fmt, candidate, clean)
-        if messages is not None:
-            # A single-turn record of a correction format is valid by construction: fixed
-            # roles, text fields, and a correction that is not blank (`_format_reason`;
-            # masking never blanks a text). Input turns are checked: they come from
-            # production logs as they were.
-            if fmt not in NEEDS_CORRECTION or candidate.sample.input_messages is not None:
-                problems = validate_chat_record({"messages": messages})
-                if problems:
-                    tally.drop(INVALID.format(codes=", ".join(problems)))
-                    continue
-            tokens = estimate_tokens(messages)
-            if tokens > MAX_TOKENS_PER_RECORD:
-                tally.drop(TOO_LONG)
-                continue
-            tally.tokens_total += tokens
-            tally.tokens_max = max(tally.tokens_max, tokens)
+        if not _checked(fmt, candidate, messages, tally):
+            if redactor is not None:
+                redactor.rollback(masked_before)
+            if on_record is not None and not on_record(candidate, False):
+                break
+            continue
         if sinks is not None:
             sinks["all" if one_file else candidate.split].write(record)
         tally.written[candidate.split] += 1
@@ -301,12 +337,14 @@ def _export(
             zero = sum(1 for message in record["messages"] if message.get("weight") == 0)
             tally.weight_zero_turns += zero
             tally.weight_zero_records += zero > 0
+        if on_record is not None and not on_record(candidate, True):
+            break
     if redactor is not None:
         tally.redactions.update(redactor.counts)
     return tally
 
 
-def _identity(text: str) -> str:
+def _identity(text: str, label: str) -> str:
     return text
 
 
@@ -502,6 +540,9 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "enabled": options.redact,
             "kinds": result.redactions,
             "custom_patterns": {name: token(name) for name in options.custom_patterns},
+            "counted": "values masked in the written files, each time one is written",
+            "masks": MASKED,
+            "not_masked": NOT_MASKED,
         },
         "tokens_estimate": {
             "total": result.tokens_total,
@@ -546,22 +587,6 @@ class RedactionPreview:
     scanned: int
 
 
-def _texts(candidate: Candidate) -> Iterator[tuple[str, str]]:
-    sample, resolved = candidate.sample, candidate.resolved
-    if sample.system_prompt:
-        yield "system prompt", sample.system_prompt
-    if sample.input_messages:
-        for number, message in enumerate(sample.input_messages, 1):
-            yield f"input turn {number}", str(message.get("content", ""))
-    else:
-        yield "input", sample.input_text
-    yield "output", sample.output
-    if resolved.correction:
-        yield "correction", resolved.correction
-    if resolved.primary.note:
-        yield "note", resolved.primary.note
-
-
 def preview_redaction(
     engine: Engine,
     options: ExportOptions,
@@ -570,20 +595,45 @@ def preview_redaction(
     items: int = 50,
     progress: Progress = NO_PROGRESS,
 ) -> RedactionPreview:
-    """Mask the first `samples` samples the export would write; show up to `items` texts."""
+    """Mask the first `samples` samples the export would consider; show up to `items` texts.
+
+    The preview runs the export's own pipeline (records built by the format's builder,
+    the same drops), so its counts are what the export of those samples masks: only
+    the texts the format writes (an OpenAI record has no note and no original output),
+    each time it writes them (a CSV row holds the primary correction twice: in its
+    column and in `reviews`).
+    """
     _check_options(options)
     redactor = Redactor(options.custom_patterns)
     found: list[PreviewItem] = []
+    pending: list[tuple[str, str, str]] = []
     scanned = 0
-    # Every text of a sample, whatever the format writes (notes too).
-    for candidate in _candidates(engine, options, _Tally(), progress, layout=Layout.FULL):
+
+    def clean(text: str, label: str) -> str:
+        redacted = redactor.redact(text, label)
+        if redacted != text:
+            pending.append((label, text, redacted))
+        return redacted
+
+    def on_record(candidate: Candidate, written: bool) -> bool:
+        nonlocal scanned
         scanned += 1
-        for name, text in _texts(candidate):
-            spans = redactor.spans(text)
-            redacted = redactor.redact(text)
-            if spans and len(found) < items:
-                kinds = tuple(sorted({s.kind for s in spans}))
-                found.append(PreviewItem(str(candidate.sample.id), name, text, redacted, kinds))
-        if scanned >= samples:
-            break
-    return RedactionPreview(tuple(found), dict(sorted(redactor.counts.items())), scanned)
+        if written:  # a dropped record's masking was rolled back: it is not shown
+            for label, original, redacted in pending:
+                if len(found) < items:
+                    kinds = tuple(sorted({span.kind for span in redactor.spans(original)}))
+                    item = PreviewItem(str(candidate.sample.id), label, original, redacted, kinds)
+                    found.append(item)
+        pending.clear()
+        return scanned < samples
+
+    tally = _export(
+        engine,
+        replace(options, redact=True),
+        None,
+        progress,
+        redactor=redactor,
+        clean=clean,
+        on_record=on_record,
+    )
+    return RedactionPreview(tuple(found), dict(sorted(tally.redactions.items())), scanned)

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from redline import clock
 from redline.errors import RedlineError
 from redline.export.query import FilterChoices, filter_choices
+from redline.export.redaction import MASKED, NOT_MASKED
 from redline.export.service import (
     RedactionPreview,
     configured_profile,
@@ -215,8 +216,10 @@ class ExportPage(QWidget):
         self.validation_spin.setSpecialValueText("no split")
         self.redact_check = QCheckBox("Mask personal data")
         self.redact_check.setToolTip(
-            "Emails, phone numbers, card numbers (Luhn-checked), IBANs, IP addresses and the "
-            "custom patterns of the settings (redaction_patterns)"
+            "Masks: "
+            + "; ".join(f"{kind}: {what}" for kind, what in MASKED.items())
+            + "; and the custom patterns of the settings (redaction_patterns).\n"
+            "Not masked: " + NOT_MASKED + "."
         )
         self.redact_check.setObjectName("exportRedact")
         self.redact_check.setChecked(True)
