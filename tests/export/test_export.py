@@ -6,7 +6,7 @@ import csv
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from redline.errors import RedlineError
 from redline.export.query import count_reviewed
 from redline.export.seen import SeenKeys
 from redline.export.service import dry_run, preview_redaction, run_export
-from redline.export.types import ExportFilters, ExportOptions, ExportResult
+from redline.export.types import ExportFilters, ExportFormat, ExportOptions, ExportResult
 
 CHAT = [
     {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: jörg@example.de"},
@@ -75,7 +75,8 @@ def test_openai_records_round_trip_with_multi_turn_input_and_masked_pii(
         "messages": [
             {"role": "system", "content": "Du bist ein Support-Agent."},
             {"role": "user", "content": "Mein Konto ist gesperrt. Meine Mail: [EMAIL]"},
-            {"role": "assistant", "content": "Welche Kundennummer haben Sie?"},
+            # Production's earlier answer: judged by no one, so not trained on.
+            {"role": "assistant", "content": "Welche Kundennummer haben Sie?", "weight": 0},
             {"role": "user", "content": "Kundennummer 12345678, Tel. [PHONE]"},
             {"role": "assistant", "content": CORRECTION.replace("jörg@example.de", "[EMAIL]")},
         ]
@@ -118,9 +119,16 @@ def test_csv_and_parquet_carry_every_review_field(
     )
     assert chat_pq["rating"] == 2 and chat_pq["flagged"] is False
     assert chat_pq["reviewers"] == ["ana"] and chat_pq["language"] == "de"
-    assert json.loads(chat_pq["input_messages"])[2]["content"].endswith("Tel. [PHONE]")
-    [review] = json.loads(chat_pq["reviews"])
+    # Parquet keeps the turns and reviews as lists of structs, CSV as JSON text.
+    assert chat_pq["input_messages"][2]["content"].endswith("Tel. [PHONE]")
+    assert json.loads(chat_csv["input_messages"]) == chat_pq["input_messages"]
+    [review] = chat_pq["reviews"]
     assert review["reviewer"] == "ana" and review["time_spent_ms"] == 30_000
+    assert review["updated_at"] == T0 + timedelta(days=1)
+    [csv_review] = json.loads(chat_csv["reviews"])
+    assert csv_review["updated_at"] == (T0 + timedelta(days=1)).isoformat()
+    assert chat_pq["captured_at"] == T0 + timedelta(hours=1)
+    assert chat_csv["captured_at"] == (T0 + timedelta(hours=1)).isoformat()
     plain = from_parquet[str(store["plain"])]
     assert plain["verdict"] == "good" and plain["correction"] is None and plain["rating"] == 5
 
@@ -146,6 +154,43 @@ def test_parquet_loads_with_hugging_face_datasets(engine: Engine, tmp_path: Path
     assert set(loaded["validation"]["split"]) == {"validation"}
     assert loaded["train"][0]["correction"].startswith(LONG_CORRECTION)
     assert loaded["train"].features["categories"].feature.dtype == "string"
+
+
+def test_parquet_columns_are_typed_for_datasets_and_pandas(
+    engine: Engine, store: dict[str, uuid.UUID], tmp_path: Path
+) -> None:
+    import datasets
+    import pandas as pd
+
+    export(engine, tmp_path, "reviews.parquet", format="parquet")
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files=str(tmp_path / "reviews.parquet"),
+        cache_dir=str(tmp_path / "hf-cache"),
+    )["train"]
+    features = loaded.features
+    for column in ("captured_at", "reviewed_at"):
+        assert features[column] == datasets.Value("timestamp[us, tz=UTC]")
+    turns = features["input_messages"]
+    assert isinstance(turns, datasets.List)
+    assert turns.feature == {"role": datasets.Value("string"), "content": datasets.Value("string")}
+    reviews = features["reviews"]
+    assert isinstance(reviews, datasets.List)
+    assert reviews.feature["updated_at"] == datasets.Value("timestamp[us, tz=UTC]")
+    assert reviews.feature["rating"] == datasets.Value("int32")
+    assert reviews.feature["categories"] == datasets.List(datasets.Value("string"))
+    rows = {row["sample_id"]: row for row in loaded}
+    chat, plain = rows[str(store["chat"])], rows[str(store["plain"])]
+    assert [turn["role"] for turn in chat["input_messages"]] == ["user", "assistant", "user"]
+    assert chat["reviews"][0]["reviewer"] == "ana"
+    assert chat["captured_at"].replace(tzinfo=UTC) == T0 + timedelta(hours=1)
+    assert plain["input_messages"] is None
+
+    frame = pd.read_parquet(tmp_path / "reviews.parquet")
+    assert str(frame["captured_at"].dtype) == "datetime64[us, UTC]"
+    assert frame.set_index("sample_id").loc[str(store["chat"]), "captured_at"] == pd.Timestamp(
+        T0 + timedelta(hours=1)
+    )
 
 
 def test_regression_set_of_a_prompt_version(engine: Engine, tmp_path: Path) -> None:
@@ -198,6 +243,10 @@ def test_manifest_describes_the_files_and_its_counts_add_up(engine: Engine, tmp_
     assert counts["read"] == counts["written"] + sum(counts["dropped"].values())
     assert counts["written"] == counts["train"] + counts["validation"] == 30
     assert counts["dropped"] == {"correction shorter than 20 characters": 1}
+    redaction = manifest["redaction"]
+    assert set(redaction["masks"]) == {"email", "phone", "card", "iban", "ipv4", "ipv6"}
+    assert "phonenumbers" in redaction["masks"]["phone"]
+    assert "names of people or companies (no name detection)" in redaction["not_masked"]
     assert {f["name"] for f in manifest["files"]} == {"ft.train.jsonl", "ft.validation.jsonl"}
     for entry in manifest["files"]:
         data = (tmp_path / entry["name"]).read_bytes()
@@ -341,11 +390,67 @@ def test_redaction_preview_shows_before_and_after(
 ) -> None:
     preview = preview_redaction(engine, ExportOptions(format="csv"))
     assert preview.scanned == 2
-    assert preview.counts == {"email": 2, "phone": 1}
+    # The CSV row holds the correction twice (its column and `reviews`): masked twice.
+    assert preview.counts == {"email": 3, "phone": 1}
     fields = {item.field: item for item in preview.items}
     assert fields["input turn 3"].original.endswith("+49 30 1234567")
     assert fields["input turn 3"].redacted.endswith("[PHONE]")
     assert fields["correction"].kinds == ("email",)
+    assert fields["review by ana: correction"].kinds == ("email",)
+
+
+@pytest.mark.parametrize("fmt", ["openai", "dpo", "csv", "parquet", "regression"])
+def test_the_preview_counts_what_the_export_masks(
+    engine: Engine, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    """Every text carries PII, but each format writes only some of them: the preview
+    counted every text (an OpenAI export "phone 5" previewed, "phone 1" masked)."""
+    batch = add_batch(engine)
+    for n in range(6):
+        sample = add_sample(
+            engine,
+            batch,
+            n=n,
+            system_prompt="Escalate to +44 20 7946 0958.",
+            input_text=f"I am ana{n}@example.com, call +1.415.555.01{n:02}",
+            output=f"Call us on 030 1234 56{n:02}.",
+        )
+        add_review(
+            engine,
+            sample,
+            note=f"customer gave her card 4111 1111 1111 1111 ({n})",
+            correction=f"{LONG_CORRECTION} Or call 0151 2345 67{n:02}.",
+        )
+    options = ExportOptions(
+        format=fmt, filters=ExportFilters(prompt_name="support", prompt_version="v3")
+    )
+    suffix = {"csv": ".csv", "parquet": ".parquet"}.get(fmt, ".jsonl")
+    result = run_export(engine, options, tmp_path / f"out{suffix}")
+    preview = preview_redaction(engine, options)
+    assert preview.scanned == result.read == 6
+    assert preview.counts == result.redactions
+    masked = {item.field for item in preview.items}
+    if fmt == "openai":
+        # No output and no note in a fine-tuning record: their PII is not counted.
+        assert result.redactions == {"email": 6, "phone": 18}
+        assert masked == {"system prompt", "input", "correction"}
+    written = (tmp_path / f"out{suffix}").read_bytes()
+    if fmt != "parquet":
+        assert b"ana0@example.com" not in written and b"415.555" not in written
+
+
+def test_a_record_dropped_after_masking_is_not_counted(engine: Engine, tmp_path: Path) -> None:
+    batch = add_batch(engine)
+    broken = [
+        {"role": "user", "content": "mail ana@example.com"},
+        {"role": "robot", "content": "?"},
+    ]
+    add_review(engine, add_sample(engine, batch, n=1, input_messages=broken, input_text="x"))
+    add_review(engine, add_sample(engine, batch, n=2, input_text="call +1.415.555.0132"))
+    result = run_export(engine, ExportOptions(), tmp_path / "ft.jsonl")
+    assert result.dropped == {"invalid chat record (unrecognized_role)": 1}
+    assert result.redactions == {"phone": 1}
+    assert preview_redaction(engine, ExportOptions()).counts == {"phone": 1}
 
 
 def test_a_bad_custom_pattern_stops_the_export_before_writing(

@@ -7,6 +7,9 @@ import pytest
 from redline.errors import RedlineError
 from redline.export.redaction import (
     _BUILTIN_RULES,
+    BUILTIN_KINDS,
+    MASKED,
+    NOT_MASKED,
     Redactor,
     compile_custom_patterns,
     iban_valid,
@@ -19,6 +22,8 @@ POSITIVES = [
     ("Schreiben Sie an jürgen.müller@beispiel.de.", "jürgen.müller@beispiel.de", "email"),
     ("Contact: o'brien_99@mail.example.ie", "o'brien_99@mail.example.ie", "email"),
     ("Call +1-202-555-0143 tomorrow", "+1-202-555-0143", "phone"),
+    ("SF office +1.415.555.0132, ask for Sam", "+1.415.555.0132", "phone"),
+    ("Numéro : +33.6.12.34.56.78 le soir", "+33.6.12.34.56.78", "phone"),
     ("US office (555) 123-4567.", "(555) 123-4567", "phone"),
     ("Línea 24/7 (900 555 019) gratuita", "900 555 019", "phone"),
     ("Ruf mich an: +49 (0)30 1234567", "+49 (0)30 1234567", "phone"),
@@ -33,6 +38,9 @@ POSITIVES = [
     ("IBAN DE89 3704 0044 0532 0130 00 bitte", "DE89 3704 0044 0532 0130 00", "iban"),
     ("Virement sur FR1420041010050500013M02606", "FR1420041010050500013M02606", "iban"),
     ("pay GB82WEST12345698765432 now", "GB82WEST12345698765432", "iban"),
+    ("iban de89 3704 0044 0532 0130 00, danke", "de89 3704 0044 0532 0130 00", "iban"),
+    ("to gb82west12345698765432 please", "gb82west12345698765432", "iban"),
+    ("BE68 5390 0754 7034 AND MORE", "BE68 5390 0754 7034", "iban"),
     ("login from 203.0.113.42 failed", "203.0.113.42", "ipv4"),
     ("IPv6 2001:db8::8a2e:370:7334 blocked", "2001:db8::8a2e:370:7334", "ipv6"),
     ("fe80:0000:0000:0000:0202:b3ff:fe1e:8329 seen", "fe80:0000:0000:0000:0202:b3ff:fe1e:8329",
@@ -50,6 +58,9 @@ NEGATIVES = [
     "Total 1.234.567 EUR or 12,345,678 USD",
     "Reference INV-2026-001234 and ORD-2026-118823",
     "Account DE89370400440532013001 (a typo, checksum fails)",
+    "account de89370400440532013001 (lower case, checksum fails)",
+    "iban De89 3704 0044 0532 0130 00 (mixed case is no IBAN)",
+    "Build +1 2026 03 15 (no North American number has 9 digits)",
     "std::vector<int> and a::b in C++",
     "Tracking number 1Z999AA10123456784",
     "Between 2026-03-01 and 2026-03-31",
@@ -86,12 +97,20 @@ def test_several_values_in_one_text_are_counted_by_kind() -> None:
     assert redactor.counts == {"email": 2, "phone": 1, "card": 1, "ipv4": 1}
 
 
+def test_what_is_and_is_not_masked_is_stated() -> None:
+    assert set(MASKED) == set(BUILTIN_KINDS)
+    assert NOT_MASKED.startswith("names of people")
+    # Names are not detected: a customer's name stays as it is.
+    assert Redactor().redact("Thanks, Maria García") == "Thanks, Maria García"
+
+
 def test_checksums() -> None:
     assert luhn_valid("4111111111111111")
     assert not luhn_valid("4111111111111112")
     assert iban_valid("DE89 3704 0044 0532 0130 00")
     assert not iban_valid("DE88 3704 0044 0532 0130 00")
     assert not iban_valid("DE89 3704 0044 0532 0130")  # German IBANs have 22 characters
+    assert iban_valid("de89 3704 0044 0532 0130 00")
 
 
 def test_custom_patterns_run_with_their_own_token() -> None:
@@ -128,8 +147,9 @@ def _every_pattern(text: str) -> list[tuple[int, int, str]]:
             start, end = match.span()
             if start == end or any(s < end and start < e for s, e, _ in taken):
                 continue
-            if rule.check is None or rule.check(match):
-                taken.append((start, end, rule.kind))
+            accepted = True if rule.check is None else rule.check(match)
+            if accepted:
+                taken.append((start, end if accepted is True else start + accepted, rule.kind))
     return sorted(taken)
 
 

@@ -96,6 +96,24 @@ def test_filter_preview_and_export_with_clicks(
     qtbot.waitUntil(page.export_button.isEnabled)
 
 
+def test_an_export_with_no_record_shows_why_and_writes_nothing(
+    make_window: Any, reviewed: None, qtbot: QtBot, tmp_path: Path
+) -> None:
+    page = open_export_page(make_window(), qtbot)
+    set_spin(qtbot, page.agree_spin, 2)
+    qtbot.waitUntil(lambda: page.count_label.text().startswith("0 of 31"))
+    qtbot.keyClicks(page.path_edit, str(tmp_path / "ft.jsonl"))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "nothing to export" in page.status_label.text(), timeout=20_000)
+    assert page.status_label.text().startswith(
+        "Export failed, no file was written: nothing to export: none of the 31 reviewed "
+        "samples read can be written (fewer than 2 reviewers agree 31)"
+    )
+    assert page.result is None
+    assert not list(tmp_path.glob("ft*"))
+    qtbot.waitUntil(page.export_button.isEnabled)
+
+
 class _Gate:
     """Holds the export at its first progress report until the test has clicked Cancel."""
 

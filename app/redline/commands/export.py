@@ -112,6 +112,11 @@ def register(commands: Subparsers, common: argparse.ArgumentParser) -> dict[str,
         action="store_true",
         help="CSV for Excel on Windows: UTF-8 with a byte-order mark, CRLF line ends",
     )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="succeed with an empty file when no record passes (default: an error saying why)",
+    )
     return {"export": cmd_export}
 
 
@@ -143,6 +148,7 @@ def _options(args: argparse.Namespace, patterns: dict[str, str]) -> ExportOption
         custom_patterns=patterns,
         overwrite=args.force,
         excel=args.excel,
+        allow_empty=args.allow_empty,
     )
 
 
@@ -166,8 +172,15 @@ def print_result(result: ExportResult, *, dry: bool) -> None:
             f"  tokens (estimate)      {fmt_count(result.tokens_total)} in all, "
             f"{fmt_count(result.tokens_max)} in the longest record"
         )
+    if result.weight_zero_turns:
+        print(
+            f"  not trained on         {fmt_count(result.weight_zero_turns)} earlier assistant "
+            f"turns in {fmt_count(result.weight_zero_records)} records (weight 0: not approved)"
+        )
     for file in result.files:
         print(f"  {file.path}  {fmt_count(file.rows)} rows  sha256 {file.sha256[:16]}…")
+    for split in result.empty_splits:
+        print(f"  the {split} split has no record: its file was not written")
     if result.manifest is not None:
         print(f"  manifest {result.manifest}")
 

@@ -5,7 +5,8 @@ preparation guide (cookbook "Data preparation and analysis for chat model
 fine-tuning"): the record is an object with a `messages` list; each message has a
 `role` and `content`, no unknown keys, a known role, text content; there is an
 assistant message, and (our addition, the API refuses it) no empty assistant turn.
-Error codes keep the guide's names so a reader can match them.
+Error codes keep the guide's names so a reader can match them; `weight` (0 or 1, on
+assistant messages) is checked as the fine-tuning API checks it.
 
 Token counts are an estimate without a tokenizer (none ships offline): about four
 characters per token for Latin text and one per character for CJK and other scripts,
@@ -70,6 +71,7 @@ def validate_chat_record(record: Any) -> list[str]:
 
     Codes: data_type, missing_messages_list, message_not_object, message_missing_key,
     message_unrecognized_key, unrecognized_role, missing_content, bad_content_type,
+    invalid_weight (OpenAI accepts `weight` 0 or 1, on assistant messages only),
     example_missing_assistant_message, empty_assistant_message.
     """
     if not isinstance(record, dict):
@@ -103,6 +105,12 @@ def validate_chat_record(record: Any) -> list[str]:
             add("missing_content")
         elif content is not None and not _content_type_ok(content):
             add("bad_content_type")
+        if "weight" in message and (
+            role != "assistant"
+            or type(message["weight"]) is not int
+            or message["weight"] not in (0, 1)
+        ):
+            add("invalid_weight")
         if role == "assistant":
             has_assistant = True
             if not has_calls and not _text_of(content).strip():

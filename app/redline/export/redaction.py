@@ -1,10 +1,16 @@
 """Mask personal data before anything leaves Redline: emails, phones, cards, IBANs, IPs.
 
 Each kind is a candidate regular expression plus, where a pattern alone would mask
-look-alikes, a check on the match: card numbers must pass the Luhn check, IBANs the
-ISO 13616 mod-97 check, IPv6 addresses must parse, and phone numbers must look like
-one (an international prefix, or national digits with separators) and not like a date.
-So an order number that fails Luhn, an invoice date or a version string stays.
+look-alikes, a check on the match: card numbers must pass the Luhn check, IBANs
+(upper or lower case) the ISO 13616 mod-97 check, IPv6 addresses must parse, and
+phone numbers must be one: with an international prefix (+ or 00) a number whose
+length `phonenumbers` (libphonenumber's metadata) says is possible for its country,
+without one national digits with separators; never a date. So an order number that
+fails Luhn, an invoice date or a version string stays.
+
+Only these kinds (and the team's custom patterns) are masked: names, street
+addresses, national ID and account numbers other than IBANs, and phone numbers
+written as one bare run of digits without a prefix are NOT detected (`NOT_MASKED`).
 
 Kinds run in a fixed order (cards and IBANs before phones, IPs before phones) so a
 long digit run is judged as the most specific thing it can be. Custom patterns from
@@ -28,10 +34,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import phonenumbers
+
 from redline.errors import RedlineError
 
 __all__ = [
     "BUILTIN_KINDS",
+    "MASKED",
+    "NOT_MASKED",
     "Redactor",
     "compile_custom_patterns",
     "iban_valid",
@@ -40,22 +50,47 @@ __all__ = [
 
 BUILTIN_KINDS = ("email", "card", "iban", "ipv4", "ipv6", "phone")
 
+# What each kind masks, and what nothing masks: for the README, the export dialog and
+# the manifest, so nobody reads "personal data is masked" as more than this.
+MASKED: dict[str, str] = {
+    "email": "email addresses",
+    "phone": "phone numbers with an international prefix (+ or 00, any separators, "
+    "checked against the country's number lengths by phonenumbers), and national "
+    "numbers of 9-12 digits written with separators; not dates",
+    "card": "payment card numbers of 13-19 digits that pass the Luhn check",
+    "iban": "IBANs, upper or lower case, that pass the ISO 13616 mod-97 check",
+    "ipv4": "IPv4 addresses",
+    "ipv6": "IPv6 addresses",
+}
+NOT_MASKED = (
+    "names of people or companies (no name detection), street addresses, dates of "
+    "birth, national ID, tax, customer and account numbers other than IBANs, phone "
+    "numbers written as one run of digits with no prefix or separator, and any "
+    "other personal data not listed above unless a custom pattern matches it"
+)
+
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 # Digit kinds end at ASCII letters and digits only: CJK text runs straight into numbers
 # ("電話番号は090-1234-5678です"), and Python's \w would count those characters as word.
 _A = "A-Za-z0-9_"
 # 13-19 digits, optionally grouped by single spaces or dashes.
 _CARD = re.compile(rf"(?<![{_A}-])\d(?:[ -]?\d){{12,18}}(?![{_A}-])")
-_IBAN = re.compile(rf"(?<![{_A}])[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}(?![{_A}])")
+# Upper or lower case, not mixed: a lower-case IBAN must also name a country that
+# has IBANs (see `_iban`), as lower-case hex ids often look like one.
+_IBAN = re.compile(
+    rf"(?<![{_A}])(?:[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}"
+    rf"|[a-z]{{2}}\d{{2}}(?: ?[a-z0-9]){{11,30}})(?![{_A}])"
+)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![{_A}.]){_OCTET}(?:\.{_OCTET}){{3}}(?![{_A}]|\.\d)")
 _IPV6 = re.compile(
     rf"(?<![{_A}:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:[0-9A-Fa-f]{{1,4}}|:)(?![{_A}:])"
 )
 # An optional international prefix, an optional area code in parentheses ("(555) ",
-# "(0)30"), then digits with spaces, dots, dashes or slashes between them.
+# "(0)30"), then digits with spaces, dots, dashes or slashes between them
+# ("+1.415.555.0132").
 _PHONE = re.compile(
-    rf"(?<![{_A}+#/.-])(?:(?:\+|00)\d{{1,3}}[ -]?)?(?:\(\d{{1,5}}\)[ -]?)?\d[\d ./-]{{4,}}\d"
+    rf"(?<![{_A}+#/.-])(?:(?:\+|00)\d{{1,3}}[ .-]?)?(?:\(\d{{1,5}}\)[ .-]?)?\d[\d ./-]{{4,}}\d"
     rf"(?![{_A}/-]|\.\d)"
 )
 _DATE = re.compile(
@@ -69,6 +104,14 @@ _IBAN_LENGTHS = {
     "FR": 27, "GB": 22, "IE": 22, "IT": 27, "LU": 20, "NL": 18, "NO": 15, "PL": 28,
     "PT": 25, "SE": 24,
 }  # fmt: skip
+# Countries with IBANs (SWIFT's IBAN registry): a lower-case candidate must name one.
+_IBAN_REGISTRY = (
+    "AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB "
+    "GE GI GL GR GT HN HR HU IE IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN "
+    "MR MT MU NI NL NO OM PK PL PS PT QA RO RS RU SA SC SD SE SI SK SM SO ST SV TL TN TR "
+    "UA VA VG XK YE"
+)
+_IBAN_COUNTRIES = frozenset(_IBAN_REGISTRY.split())
 
 
 def luhn_valid(digits: str) -> bool:
@@ -102,8 +145,19 @@ def _card(match: re.Match[str]) -> bool:
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
-def _iban(match: re.Match[str]) -> bool:
-    return iban_valid(match.group())
+def _iban(match: re.Match[str]) -> int:
+    text = match.group()
+    if text[0].islower() and text[:2].upper() not in _IBAN_COUNTRIES:
+        return False
+    # The pattern runs on over a following word of the same case ("de89 ... 00 bitte",
+    # "gb82west12345698765432 please"): without it the IBAN may still be one.
+    candidate = text
+    while not iban_valid(candidate):
+        cut = candidate.rfind(" ")
+        if cut < 15:
+            return False
+        candidate = candidate[:cut]
+    return True if candidate is text else len(candidate)
 
 
 def _ipv6(match: re.Match[str]) -> bool:
@@ -124,14 +178,28 @@ def _phone(match: re.Match[str]) -> bool:
         return False
     digits = sum(c.isdigit() for c in text)
     if text.startswith(("+", "00")):
-        return 8 <= digits <= 15
+        return 8 <= digits <= 15 and _possible_international(text)
     separated = any(c in " ()./-" for c in text)
     # National numbers: with separators (a bare run of digits is an id, an amount or
     # an order number far more often than a phone number).
     return separated and 9 <= digits <= 12 and not re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text)
 
 
-Check = Callable[[re.Match[str]], bool]
+def _possible_international(text: str) -> bool:
+    """A number with its country code whose length that country's numbers can have."""
+    number = "+" + text[2:] if text.startswith("00") else text
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    # Possible, not valid: a valid-number check follows the ranges in use when this
+    # metadata was made, and a number from a newer range is still personal data.
+    return phonenumbers.is_possible_number(parsed)
+
+
+# A match's check: False rejects it, True accepts it whole, another number accepts its
+# first that many characters.
+Check = Callable[[re.Match[str]], int]
 # Masked texts remembered for reuse: enough for the system prompts and boilerplate of
 # an export, few enough to stay small.
 _RECENT_TEXTS = 1024
@@ -234,11 +302,13 @@ class Redactor:
     """Masks PII in text and counts what it masked, by kind.
 
     A masked value becomes `[EMAIL]`, `[CARD]`, ... or `[NAME]` for a custom pattern
-    (upper-cased). `counts` accumulates over every call, for the manifest.
+    (upper-cased). `counts` accumulates over every call, for the manifest; `masked`
+    lists the same kinds in masking order, so `rollback` can take a record's back.
     """
 
     custom: Mapping[str, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    masked: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         custom = compile_custom_patterns(self.custom)
@@ -272,14 +342,22 @@ class Redactor:
                 start, end = match.span()
                 if start == end or any(s.start < end and start < s.end for s in taken):
                     continue
-                if rule.check is not None and not rule.check(match):
-                    continue
-                taken.append(Span(start, end, rule.kind, match.group()))
+                if rule.check is not None:
+                    accepted = rule.check(match)
+                    if not accepted:
+                        continue
+                    if accepted is not True:
+                        end = start + accepted
+                taken.append(Span(start, end, rule.kind, text[start:end]))
         taken.sort(key=lambda s: s.start)
         return taken
 
-    def redact(self, text: str) -> str:
-        """`text` with every PII value replaced by its kind's token (counted)."""
+    def redact(self, text: str, label: str = "") -> str:
+        """`text` with every PII value replaced by its kind's token (counted).
+
+        `label` names the text (the record builders pass it, for the preview); masking
+        does not depend on it.
+        """
         if not text:
             return text
         digits = _decimal_digits(text)
@@ -292,8 +370,19 @@ class Redactor:
             if len(self._recent) >= _RECENT_TEXTS:
                 self._recent.clear()
             self._recent[text] = known
-        self.counts.update(known[1])
+        if known[1]:
+            self.counts.update(known[1])
+            self.masked.extend(known[1])
         return known[0]
+
+    def rollback(self, position: int) -> None:
+        """Uncount what was masked since `len(self.masked)` was `position` (the texts of
+        a record that is not written after all)."""
+        for kind in self.masked[position:]:
+            self.counts[kind] -= 1
+            if not self.counts[kind]:
+                del self.counts[kind]
+        del self.masked[position:]
 
     def redact_optional(self, text: str | None) -> str | None:
         return None if text is None else self.redact(text)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,7 +47,13 @@ from redline.export.records import (
     split_of,
     table_record,
 )
-from redline.export.redaction import Redactor, compile_custom_patterns, token
+from redline.export.redaction import (
+    MASKED,
+    NOT_MASKED,
+    Redactor,
+    compile_custom_patterns,
+    token,
+)
 from redline.export.resolve import resolve
 from redline.export.seen import SeenKeys
 from redline.export.types import (
@@ -89,6 +95,9 @@ NO_VERDICT = "no verdict"
 DUPLICATE = "duplicate input"
 TOO_LONG = f"longer than {MAX_TOKENS_PER_RECORD:,} tokens (estimate)"
 INVALID = "invalid chat record ({codes})"
+NOTHING_WRITTEN_HINT = (
+    "loosen the filters, or allow an empty export (--allow-empty) to write an empty file"
+)
 
 
 class Candidate(NamedTuple):
@@ -110,6 +119,8 @@ class _Tally:
     redactions: Counter[str] = field(default_factory=Counter)
     tokens_total: int = 0
     tokens_max: int = 0
+    weight_zero_turns: int = 0
+    weight_zero_records: int = 0
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -262,42 +273,78 @@ def _record(
     return row, None
 
 
+def _checked(
+    fmt: str, candidate: Candidate, messages: list[dict[str, Any]] | None, tally: _Tally
+) -> bool:
+    """Step 6's checks of a built record: False (the drop counted) when it is not written."""
+    if messages is None:
+        return True
+    # A single-turn record of a correction format is valid by construction: fixed
+    # roles, text fields, and a correction that is not blank (`_format_reason`;
+    # masking never blanks a text). Input turns are checked: they come from
+    # production logs as they were.
+    if fmt not in NEEDS_CORRECTION or candidate.sample.input_messages is not None:
+        problems = validate_chat_record({"messages": messages})
+        if problems:
+            tally.drop(INVALID.format(codes=", ".join(problems)))
+            return False
+    tokens = estimate_tokens(messages)
+    if tokens > MAX_TOKENS_PER_RECORD:
+        tally.drop(TOO_LONG)
+        return False
+    tally.tokens_total += tokens
+    tally.tokens_max = max(tally.tokens_max, tokens)
+    return True  # fmt: skip
+
+
 def _export(
-    engine: Engine, options: ExportOptions, sinks: dict[str, Sink] | None, progress: Progress
+    engine: Engine,
+    options: ExportOptions,
+    sinks: dict[str, Sink] | None,
+    progress: Progress,
+    *,
+    redactor: Redactor | None = None,
+    clean: Clean | None = None,
+    on_record: Callable[[Candidate, bool], bool] | None = None,
 ) -> _Tally:
-    """Run the whole pipeline; write to `sinks` (None: count only)."""
+    """Run the whole pipeline; write to `sinks` (None: count only).
+
+    `redactor` / `clean`: the redaction step (by default a new redactor when the options
+    redact); `on_record(candidate, written)`: called after each record is built and
+    written or dropped; False stops the export early (the preview's sample limit).
+    Redactions are counted for written records only.
+    """
     tally = _Tally()
-    redactor = Redactor(options.custom_patterns) if options.redact else None
-    clean: Clean = redactor.redact if redactor is not None else _identity
+    if redactor is None and options.redact:
+        redactor = Redactor(options.custom_patterns)
+    if clean is None:
+        clean = redactor.redact if redactor is not None else _identity
     fmt = options.format
     one_file = sinks is not None and "all" in sinks
     for candidate in _candidates(engine, options, tally, progress):
+        masked_before = len(redactor.masked) if redactor is not None else 0
         record, messages = _record(fmt, candidate, clean)
-        if messages is not None:
-            # A single-turn record of a correction format is valid by construction: fixed
-            # roles, text fields, and a correction that is not blank (`_format_reason`;
-            # masking never blanks a text). Input turns are checked: they come from
-            # production logs as they were.
-            if fmt not in NEEDS_CORRECTION or candidate.sample.input_messages is not None:
-                problems = validate_chat_record({"messages": messages})
-                if problems:
-                    tally.drop(INVALID.format(codes=", ".join(problems)))
-                    continue
-            tokens = estimate_tokens(messages)
-            if tokens > MAX_TOKENS_PER_RECORD:
-                tally.drop(TOO_LONG)
-                continue
-            tally.tokens_total += tokens
-            tally.tokens_max = max(tally.tokens_max, tokens)
+        if not _checked(fmt, candidate, messages, tally):
+            if redactor is not None:
+                redactor.rollback(masked_before)
+            if on_record is not None and not on_record(candidate, False):
+                break
+            continue
         if sinks is not None:
             sinks["all" if one_file else candidate.split].write(record)
         tally.written[candidate.split] += 1
+        if fmt == "openai" and candidate.sample.input_messages is not None:
+            zero = sum(1 for message in record["messages"] if message.get("weight") == 0)
+            tally.weight_zero_turns += zero
+            tally.weight_zero_records += zero > 0
+        if on_record is not None and not on_record(candidate, True):
+            break
     if redactor is not None:
         tally.redactions.update(redactor.counts)
     return tally
 
 
-def _identity(text: str) -> str:
+def _identity(text: str, label: str) -> str:
     return text
 
 
@@ -307,6 +354,7 @@ def _result(
     *,
     files: tuple[ExportFile, ...] = (),
     manifest: Path | None = None,
+    empty_splits: tuple[str, ...] = (),
 ) -> ExportResult:
     return ExportResult(
         format=options.format,
@@ -318,8 +366,22 @@ def _result(
         redactions=dict(sorted(tally.redactions.items())),
         tokens_total=tally.tokens_total,
         tokens_max=tally.tokens_max,
+        weight_zero_turns=tally.weight_zero_turns,
+        weight_zero_records=tally.weight_zero_records,
         files=files,
         manifest=manifest,
+        empty_splits=empty_splits,
+    )
+
+
+def _nothing_written(tally: _Tally) -> str:
+    """Why an export has no record to write, as the error says it."""
+    if not tally.read:
+        return "nothing to export: no reviewed sample matches the filters"
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in tally.dropped.most_common())
+    return (
+        f"nothing to export: none of the {tally.read:,} reviewed samples read can be "
+        f"written ({reasons})"
     )
 
 
@@ -357,26 +419,40 @@ def run_export(
             if split != "manifest":
                 sinks[split] = _open_sink(options.format, temps[split], excel=options.excel)
         tally = _export(engine, options, sinks, progress)
+        if not tally.written and not options.allow_empty:
+            raise RedlineError(_nothing_written(tally), hint=NOTHING_WRITTEN_HINT)
         digests = {split: sink.close() for split, sink in sinks.items()}
         sinks.clear()
         files = []
+        empty_splits = []
         for split, path in paths.items():
             if split == "manifest":
                 continue
             check(progress)
             temp = temps[split]
+            rows = sum(tally.written.values()) if split == "all" else tally.written.get(split, 0)
+            if split != "all" and not rows:
+                # `datasets` refuses a split file with no data ("corresponds to no
+                # data"): an empty split is left out, and the manifest says so.
+                staging.discard(temp)
+                empty_splits.append(split)
+                continue
             files.append(
                 ExportFile(
                     path=path,
-                    rows=sum(tally.written.values())
-                    if split == "all"
-                    else tally.written.get(split, 0),
+                    rows=rows,
                     bytes=temp.stat().st_size,
                     sha256=digests[split] or file_sha256(temp, progress),
                     split=split,
                 )
             )
-        result = _result(options, tally, files=tuple(files), manifest=paths["manifest"])
+        result = _result(
+            options,
+            tally,
+            files=tuple(files),
+            manifest=paths["manifest"],
+            empty_splits=tuple(empty_splits),
+        )
         manifest = build_manifest(engine, options, result)
         temps["manifest"].write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -422,6 +498,16 @@ def _source(engine: Engine, options: ExportOptions) -> dict[str, Any]:
     }
 
 
+def _weights_entry(result: ExportResult) -> dict[str, Any]:
+    return {
+        "earlier_assistant_turns": "weight 0 (not trained on) unless the resolved verdict "
+        "is good, which approves the whole conversation; the final turn (the correction) "
+        "has no weight key, so it is trained on (weight 1, OpenAI's default)",
+        "weight_0_turns": result.weight_zero_turns,
+        "records_with_weight_0_turns": result.weight_zero_records,
+    }
+
+
 def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult) -> dict[str, Any]:
     """The manifest: everything needed to trace a fine-tuning run back to its reviews."""
     return {
@@ -434,6 +520,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
         "options": {
             "deduplicate": options.deduplicate,
             "validation_ratio": options.validation_ratio,
+            "allow_empty": options.allow_empty,
             "split_by": "blake2b of system prompt and input turns",
             **(
                 {"csv": {"formula_cells": NEUTRALISED_NOTE, "excel": options.excel}}
@@ -448,10 +535,14 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "validation": result.validation,
             "dropped": result.dropped,
         },
+        **({"training_weights": _weights_entry(result)} if options.format == "openai" else {}),
         "redaction": {
             "enabled": options.redact,
             "kinds": result.redactions,
             "custom_patterns": {name: token(name) for name in options.custom_patterns},
+            "counted": "values masked in the written files, each time one is written",
+            "masks": MASKED,
+            "not_masked": NOT_MASKED,
         },
         "tokens_estimate": {
             "total": result.tokens_total,
@@ -459,6 +550,7 @@ def build_manifest(engine: Engine, options: ExportOptions, result: ExportResult)
             "method": "about 4 characters per token (non-ASCII 1 per character), "
             "plus 3 per message",
         },
+        "empty_splits_not_written": list(result.empty_splits),
         "files": [
             {
                 "name": f.path.name,
@@ -495,22 +587,6 @@ class RedactionPreview:
     scanned: int
 
 
-def _texts(candidate: Candidate) -> Iterator[tuple[str, str]]:
-    sample, resolved = candidate.sample, candidate.resolved
-    if sample.system_prompt:
-        yield "system prompt", sample.system_prompt
-    if sample.input_messages:
-        for number, message in enumerate(sample.input_messages, 1):
-            yield f"input turn {number}", str(message.get("content", ""))
-    else:
-        yield "input", sample.input_text
-    yield "output", sample.output
-    if resolved.correction:
-        yield "correction", resolved.correction
-    if resolved.primary.note:
-        yield "note", resolved.primary.note
-
-
 def preview_redaction(
     engine: Engine,
     options: ExportOptions,
@@ -519,20 +595,45 @@ def preview_redaction(
     items: int = 50,
     progress: Progress = NO_PROGRESS,
 ) -> RedactionPreview:
-    """Mask the first `samples` samples the export would write; show up to `items` texts."""
+    """Mask the first `samples` samples the export would consider; show up to `items` texts.
+
+    The preview runs the export's own pipeline (records built by the format's builder,
+    the same drops), so its counts are what the export of those samples masks: only
+    the texts the format writes (an OpenAI record has no note and no original output),
+    each time it writes them (a CSV row holds the primary correction twice: in its
+    column and in `reviews`).
+    """
     _check_options(options)
     redactor = Redactor(options.custom_patterns)
     found: list[PreviewItem] = []
+    pending: list[tuple[str, str, str]] = []
     scanned = 0
-    # Every text of a sample, whatever the format writes (notes too).
-    for candidate in _candidates(engine, options, _Tally(), progress, layout=Layout.FULL):
+
+    def clean(text: str, label: str) -> str:
+        redacted = redactor.redact(text, label)
+        if redacted != text:
+            pending.append((label, text, redacted))
+        return redacted
+
+    def on_record(candidate: Candidate, written: bool) -> bool:
+        nonlocal scanned
         scanned += 1
-        for name, text in _texts(candidate):
-            spans = redactor.spans(text)
-            redacted = redactor.redact(text)
-            if spans and len(found) < items:
-                kinds = tuple(sorted({s.kind for s in spans}))
-                found.append(PreviewItem(str(candidate.sample.id), name, text, redacted, kinds))
-        if scanned >= samples:
-            break
-    return RedactionPreview(tuple(found), dict(sorted(redactor.counts.items())), scanned)
+        if written:  # a dropped record's masking was rolled back: it is not shown
+            for label, original, redacted in pending:
+                if len(found) < items:
+                    kinds = tuple(sorted({span.kind for span in redactor.spans(original)}))
+                    item = PreviewItem(str(candidate.sample.id), label, original, redacted, kinds)
+                    found.append(item)
+        pending.clear()
+        return scanned < samples
+
+    tally = _export(
+        engine,
+        replace(options, redact=True),
+        None,
+        progress,
+        redactor=redactor,
+        clean=clean,
+        on_record=on_record,
+    )
+    return RedactionPreview(tuple(found), dict(sorted(tally.redactions.items())), scanned)

@@ -90,6 +90,8 @@ class ExportOptions:
         shared_profile: the shared database profile the engine belongs to, if any
             (recorded in the manifest).
         excel: CSV for Excel on Windows: a UTF-8 byte-order mark and CRLF line ends.
+        allow_empty: an export that writes no record succeeds (its one file is empty)
+            instead of failing with the reason.
     """
 
     format: ExportFormat = "openai"
@@ -101,6 +103,7 @@ class ExportOptions:
     overwrite: bool = False
     shared_profile: str | None = None
     excel: bool = False
+    allow_empty: bool = False
 
 
 def stored_time(value: datetime | str | None) -> datetime | None:
@@ -234,8 +237,13 @@ class ExportResult:
         dropped: reason -> samples dropped for it; read == written + sum(dropped).
         redactions: kind -> values masked.
         tokens_total / tokens_max: token estimate of the written records (chat formats).
+        weight_zero_turns / weight_zero_records: OpenAI format: production's earlier
+            assistant turns written with `"weight": 0` (not trained on), and the records
+            that hold them.
         files: the data files written (empty for a dry run).
         manifest: the manifest file (None for a dry run).
+        empty_splits: splits that came out with no record, so their file was not
+            written (`datasets` refuses an empty split file).
     """
 
     format: ExportFormat
@@ -247,5 +255,8 @@ class ExportResult:
     redactions: dict[str, int]
     tokens_total: int = 0
     tokens_max: int = 0
+    weight_zero_turns: int = 0
+    weight_zero_records: int = 0
     files: tuple[ExportFile, ...] = ()
     manifest: Path | None = None
+    empty_splits: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -65,6 +66,11 @@ class Staging:
             ) from exc
         self._staged.append((temp, target))
         return temp
+
+    def discard(self, temp: Path) -> None:
+        """Delete one staged file and drop it from the commit (a file not to write)."""
+        temp.unlink(missing_ok=True)
+        self._staged = [(t, target) for t, target in self._staged if t != temp]
 
     def commit(self) -> None:
         """Rename every staged file onto its target (in staging order)."""
@@ -141,8 +147,15 @@ class CsvSink:
 
 
 def _csv_value(value: Any) -> Any:
-    if isinstance(value, list | dict):
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            # Input turns and reviews: compact JSON, times in ISO 8601.
+            return orjson.dumps(value).decode()
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return safe_cell(value)
 
 

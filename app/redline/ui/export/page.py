@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from redline import clock
 from redline.errors import RedlineError
 from redline.export.query import FilterChoices, filter_choices
+from redline.export.redaction import MASKED, NOT_MASKED
 from redline.export.service import (
     RedactionPreview,
     configured_profile,
@@ -89,9 +90,16 @@ def result_text(result: ExportResult) -> str:
         lines.append(
             f"Tokens (estimate): {result.tokens_total:,}, longest record {result.tokens_max:,}"
         )
+    if result.weight_zero_turns:
+        lines.append(
+            f"Not trained on (weight 0): {result.weight_zero_turns:,} earlier assistant turns "
+            f"in {result.weight_zero_records:,} records, not approved by a good verdict"
+        )
     lines.append("")
     for file in result.files:
         lines.append(f"{file.path}  ({counted(file.rows, 'row')}, sha256 {file.sha256[:16]}…)")
+    for split in result.empty_splits:
+        lines.append(f"The {split} split has no record: its file was not written.")
     if result.manifest is not None:
         lines.append(f"Manifest: {result.manifest}")
     return "\n".join(lines)
@@ -209,8 +217,10 @@ class ExportPage(QWidget):
         self.validation_spin.setSpecialValueText("no split")
         self.redact_check = QCheckBox("Mask personal data")
         self.redact_check.setToolTip(
-            "Emails, phone numbers, card numbers (Luhn-checked), IBANs, IP addresses and the "
-            "custom patterns of the settings (redaction_patterns)"
+            "Masks: "
+            + "; ".join(f"{kind}: {what}" for kind, what in MASKED.items())
+            + "; and the custom patterns of the settings (redaction_patterns).\n"
+            "Not masked: " + NOT_MASKED + "."
         )
         self.redact_check.setObjectName("exportRedact")
         self.redact_check.setChecked(True)
