@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
 
@@ -491,3 +491,48 @@ def test_history_shows_who_changed_what_and_why(
     assert window.review_panel.history_title.text() == "History (3)"
     shown = history.index(0, 3).data()
     assert shown in {"verdict good → bad; rating – → 4", "first review"}
+
+
+def test_a_draft_is_saved_every_second_while_the_reviewer_keeps_typing(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID], engine: Engine
+) -> None:
+    window = make_window()
+    service = ReviewService(engine, reviewer="Ada", device="x")
+    _press(qtbot, window, Qt.Key.Key_N)
+    note = window.review_panel.note_edit
+    chunks = [f"word{i} " for i in range(30)]  # one chunk every 100 ms: 3 s of typing
+    typed: list[str] = []
+
+    def type_next() -> None:
+        if len(typed) == len(chunks):
+            typist.stop()
+            return
+        qtbot.keyClicks(note, chunks[len(typed)])
+        typed.append(chunks[len(typed)])
+
+    typist = QTimer()
+    typist.setInterval(100)
+    typist.timeout.connect(type_next)
+    saved_while_typing: list[str] = []
+
+    def on_saved(_sample_id: object) -> None:
+        if typist.isActive():
+            draft = service.load_draft(sample_ids[0])
+            assert draft is not None
+            saved_while_typing.append(draft.note)
+
+    window.controller.draft_saved.connect(on_saved)
+    typist.start()
+    # A debounce would save nothing until the typing stops; a throttle saves twice in 3 s.
+    qtbot.waitUntil(lambda: len(saved_while_typing) >= 2 or not typist.isActive(), timeout=10_000)
+    assert typist.isActive(), "no draft saved while typing went on"
+    assert len(typed) < len(chunks)
+    first, second = saved_while_typing[:2]
+    assert first and "".join(chunks).startswith(first)
+    assert len(second) > len(first) and "".join(chunks).startswith(second)
+    # When the typing stops the final text is saved too.
+    qtbot.waitUntil(lambda: not typist.isActive(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (d := service.load_draft(sample_ids[0])) is not None and d.note == "".join(chunks),
+        timeout=5_000,
+    )

@@ -35,6 +35,9 @@ __all__ = ["DEFAULT_TAXONOMY", "ReviewPanel"]
 
 DEFAULT_TAXONOMY = DEFAULT_CATEGORIES
 DRAFT_DEBOUNCE_MS = 600
+# Continuous typing never restarts this one: a draft is written at least once a second, so a
+# crash (kill -9) mid-sentence loses at most the last second.
+DRAFT_MAX_WAIT_MS = 1000
 DIFF_DEBOUNCE_MS = 150
 
 _VERDICT_KEYS = {Verdict.GOOD: "G", Verdict.BAD: "B", Verdict.UNSURE: "U"}
@@ -63,8 +66,9 @@ class ReviewPanel(QWidget):
     single-key shortcuts keep working.
 
     Signals:
-        draft_changed: a `ReviewInput` (time_spent_ms 0), debounced after the reviewer's
-            last change; not emitted while a sample is being loaded.
+        draft_changed: a `ReviewInput` (time_spent_ms 0), 600 ms after the reviewer's
+            last change and at least once a second while changes go on; not emitted while
+            a sample is being loaded.
         edited: the reviewer changed something (immediately, for the "unsaved" mark).
         submit_requested: the Submit button was clicked.
     """
@@ -220,6 +224,10 @@ class ReviewPanel(QWidget):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_DEBOUNCE_MS)
         self._draft_timer.timeout.connect(self._emit_draft)
+        self._draft_max_timer = QTimer(self)
+        self._draft_max_timer.setSingleShot(True)
+        self._draft_max_timer.setInterval(DRAFT_MAX_WAIT_MS)
+        self._draft_max_timer.timeout.connect(self._emit_draft)
         self._diff_timer = QTimer(self)
         self._diff_timer.setSingleShot(True)
         self._diff_timer.setInterval(DIFF_DEBOUNCE_MS)
@@ -242,7 +250,7 @@ class ReviewPanel(QWidget):
     ) -> None:
         """Show the draft if there is one, else the stored review, else an empty review;
         and the sample's review history."""
-        self._draft_timer.stop()
+        self._stop_draft_timers()
         self.set_history(history or [])
         self._loading = True
         try:
@@ -372,13 +380,12 @@ class ReviewPanel(QWidget):
 
     def flush_draft(self) -> None:
         """Emit a pending draft now (before the sample changes or the window closes)."""
-        if self._draft_timer.isActive():
-            self._draft_timer.stop()
+        if self._draft_timer.isActive() or self._draft_max_timer.isActive():
             self._emit_draft()
 
     def cancel_draft(self) -> None:
         """Forget a pending draft (the review was just submitted)."""
-        self._draft_timer.stop()
+        self._stop_draft_timers()
         self._dirty = False
 
     def set_runner(self, runner: TaskRunner) -> None:
@@ -406,9 +413,17 @@ class ReviewPanel(QWidget):
         self._dirty = True
         self.draft_label.setText("Editing…")
         self.edited.emit()
+        # Saved 600 ms after the last change, and at least once a second while it goes on.
         self._draft_timer.start()
+        if not self._draft_max_timer.isActive():
+            self._draft_max_timer.start()
+
+    def _stop_draft_timers(self) -> None:
+        self._draft_timer.stop()
+        self._draft_max_timer.stop()
 
     def _emit_draft(self) -> None:
+        self._stop_draft_timers()
         draft = self.current_input()
         if draft is not None and self._dirty:
             self.draft_changed.emit(draft)
