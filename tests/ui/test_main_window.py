@@ -14,6 +14,7 @@ from redline.review.types import ReviewInput, Verdict
 from redline.settings import Settings
 from redline.store.models import Review, ReviewHistory
 from redline.ui.main_window import MainWindow
+from redline.ui.models.queue_model import Column
 
 from .conftest import MakeWindow
 
@@ -536,3 +537,45 @@ def test_a_draft_is_saved_every_second_while_the_reviewer_keeps_typing(
         lambda: (d := service.load_draft(sample_ids[0])) is not None and d.note == "".join(chunks),
         timeout=5_000,
     )
+
+
+def test_after_a_crash_the_window_reopens_on_the_draft_and_the_queue_marks_it(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    for _ in range(2):
+        with qtbot.waitSignal(window.controller.sample_shown):
+            _press(qtbot, window, Qt.Key.Key_J)
+    assert _shown(window) == sample_ids[2]
+    _press(qtbot, window, Qt.Key.Key_F)
+    _press(qtbot, window, Qt.Key.Key_N)
+    with qtbot.waitSignal(window.controller.draft_saved, timeout=5_000):
+        qtbot.keyClicks(window.review_panel.note_edit, "asks for a refund twice")
+    # The queue marks the sample with a draft, and the whole mark fits its column.
+    status = window.queue_model.index(2, Column.STATUS)
+    qtbot.waitUntil(lambda: window.queue_model.data(status) == "draft ✎")
+    metrics = window.queue_view.fontMetrics()
+    assert window.queue_view.columnWidth(Column.STATUS) > metrics.horizontalAdvance("reviewed ⚑ ✎")
+    assert window.queue_view.columnWidth(Column.STATUS) > metrics.horizontalAdvance("draft ✎")
+
+    # A kill -9 closes nothing: the session's mark stays on disk with the draft. The next
+    # window (started while the first never closed, as after a crash) opens on the draft.
+    again = make_window()
+    qtbot.waitUntil(lambda: _shown(again) == sample_ids[2], timeout=5_000)
+    assert again.review_panel.note_edit.toPlainText() == "asks for a refund twice"
+    assert again.review_panel.draft_label.text() == "Draft restored"
+    assert "draft restored" in again.statusBar().currentMessage()
+
+
+def test_after_a_clean_close_the_window_opens_on_the_first_unreviewed_sample(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    with qtbot.waitSignal(window.controller.sample_shown):
+        _press(qtbot, window, Qt.Key.Key_J)
+    _press(qtbot, window, Qt.Key.Key_N)
+    qtbot.keyClicks(window.review_panel.note_edit, "later")
+    window.close()
+    again = make_window()
+    assert _shown(again) == sample_ids[0]
+    assert "draft restored" not in again.statusBar().currentMessage()

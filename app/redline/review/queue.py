@@ -519,7 +519,8 @@ def _expand_prefix(conn: sqlite3.Connection, text: str) -> str | None:
 _ROWS_SQL = f"""
 SELECT s.rowid, s.id, s.score, s.prompt_name, s.prompt_version, s.model, s.language,
        s.captured_at, substr(s.input_text, 1, {PREVIEW_CHARS * 2}),
-       r.id, r.verdict, coalesce(r.correction, '') != '', coalesce(r.flagged, 0)
+       r.id, r.verdict, coalesce(r.correction, '') != '', coalesce(r.flagged, 0),
+       EXISTS (SELECT 1 FROM review_draft d WHERE d.sample_id = s.id AND d.reviewer = :me)
 FROM sample s
 LEFT JOIN review r ON r.sample_id = s.id AND r.reviewer = :me AND r.deleted = 0
     AND {VERDICT_REVIEW.format(r="r")}
@@ -564,6 +565,7 @@ def load_rows(engine: Engine, rowids: npt.ArrayLike, reviewer: str) -> list[Samp
         verdict,
         has_correction,
         flagged,
+        has_draft,
     ) in found:
         by_rowid[rowid] = SampleRow(
             rowid=rowid,
@@ -578,6 +580,7 @@ def load_rows(engine: Engine, rowids: npt.ArrayLike, reviewer: str) -> list[Samp
             language=language,
             captured_at=_time(captured_at),
             input_preview=_preview(text or ""),
+            has_draft=bool(has_draft),
         )
     return [by_rowid[k] for k in keys if k in by_rowid]
 
@@ -604,3 +607,14 @@ def rowids_of(engine: Engine, sample_ids: list[uuid.UUID]) -> dict[uuid.UUID, in
             (json.dumps([i.hex for i in sample_ids]),),
         ).fetchall()
     return {uuid.UUID(hex=sample_id): rowid for sample_id, rowid in found}
+
+
+def newest_draft_rowid(engine: Engine, reviewer: str) -> int | None:
+    """The queue rowid of the sample `reviewer` last saved a draft of; None without drafts."""
+    with sqlite_connection(engine) as conn:
+        found = conn.execute(
+            "SELECT s.rowid FROM review_draft d JOIN sample s ON s.id = d.sample_id "
+            "WHERE d.reviewer = ? ORDER BY d.updated_at DESC LIMIT 1",
+            (reviewer,),
+        ).fetchone()
+    return None if found is None else int(found[0])

@@ -151,6 +151,8 @@ class SampleRow:
     captured_at: datetime | None
     # The input's first ≤ 120 characters on one line.
     input_preview: str
+    # The current reviewer left a half-written review (a draft) on this sample.
+    has_draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         widths = {Column.STATUS: 72, Column.VERDICT: 72, Column.SCORE: 52,
                   Column.PROMPT_VERSION: 120, Column.MODEL: 120, Column.LANGUAGE: 40,
                   Column.CAPTURED: 120}  # fmt: skip
+        # The widest status ("reviewed ⚑ ✎") fits whole, in whatever font the table has.
+        metrics = self.queue_view.fontMetrics()
+        widths[Column.STATUS] = max(72, metrics.horizontalAdvance("reviewed ⚑ ✎") + 16)
         for column, width in widths.items():
             self.queue_view.setColumnWidth(column, width)
         self.queue_count_label = QLabel("")

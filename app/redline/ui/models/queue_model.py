@@ -82,10 +82,11 @@ _VERDICT_TEXT = {Verdict.GOOD: "✓ good", Verdict.BAD: "✗ bad", Verdict.UNSUR
 
 
 def _status_text(row: SampleRow) -> str:
-    text = "reviewed" if row.status == "reviewed" else "new"
+    text = "reviewed" if row.status == "reviewed" else "draft" if row.has_draft else "new"
     if row.flagged:
         text += " ⚑"
-    if row.has_correction:
+    # ✎: there is a correction, or a half-written review waiting for the reviewer.
+    if row.has_correction or row.has_draft:
         text += " ✎"
     return text
 

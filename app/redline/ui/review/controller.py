@@ -35,6 +35,7 @@ from redline.ui.models.queue_model import QueueModel
 from redline.ui.review import background
 from redline.ui.review.background import LoadedSample, QueueHead
 from redline.ui.review.read_ahead import READ_AHEAD, ReadAhead
+from redline.ui.review.session_mark import SessionMark
 from redline.ui.review.time_spent import TimeSpentClock
 from redline.ui.tasks import Task, TaskRunner
 from redline.ui.widgets.filter_bar import FilterBar
@@ -95,6 +96,9 @@ class ReviewController(QObject):
         self.service = service
         self.engine = service.engine
         self.reviewer = service.reviewer
+        self._session = SessionMark(service.engine.url.render_as_string(), service.reviewer)
+        # After a crash: the queue rowid of the sample with the newest draft, shown first.
+        self._resume_rowid: int | None = None
         self.runner = runner
         self.hub = hub
         self.queue_model = queue_model
@@ -145,6 +149,8 @@ class ReviewController(QObject):
         """Load the queue, watch the reviewer's input, and index new samples for search."""
         # Keys and clicks anywhere in the app keep the time-spent clock running.
         self.clock.watch_input()
+        if self._session.begin():
+            self._resume_rowid = queue.newest_draft_rowid(self.engine, self.reviewer)
         self.reload_queue()
         # The filter choices count the whole store (a second at a million samples):
         # asked for once the first snapshot is in, so they never delay the first screen.
@@ -153,6 +159,7 @@ class ReviewController(QObject):
     def close(self) -> None:
         """The window closes: save the draft, start nothing new, stop the clock."""
         self.review_panel.flush_draft()
+        self._session.end()
         self._closed = True
         self._progress_timer.stop()
         self.clock.stop()
@@ -275,6 +282,13 @@ class ReviewController(QObject):
             count_text(count, "sample") if complete else f"{count:,}+ samples (counting…)"
         )
         row = self.queue_model.row_of_rowid(keep) if keep is not None else None
+        if self._resume_rowid is not None:
+            resumed = self.queue_model.row_of_rowid(self._resume_rowid)
+            if resumed is not None or complete:
+                self._resume_rowid = None
+            if resumed is not None:
+                row = resumed
+                self.message.emit("The app closed unexpectedly: draft restored.", 10_000)
         if row is None:
             row = 0 if count else -1
         if row >= 0:
@@ -497,6 +511,8 @@ class ReviewController(QObject):
     def _on_draft_saved(self, sample_id: uuid.UUID) -> None:
         # A read of this sample that started before the draft was written lacks it.
         self.read_ahead.forget(Changes(frozenset({sample_id})))
+        # The queue marks the sample as having a draft (one indexed row read).
+        self.queue_model.apply_changes(Changes(frozenset({sample_id})))
         if self._current is not None and self._current.detail.id == sample_id:
             self.review_panel.set_status("Draft saved")
         self.draft_saved.emit(sample_id)
