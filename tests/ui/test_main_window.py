@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
 
@@ -579,3 +580,42 @@ def test_after_a_clean_close_the_window_opens_on_the_first_unreviewed_sample(
     again = make_window()
     assert _shown(again) == sample_ids[0]
     assert "draft restored" not in again.statusBar().currentMessage()
+
+
+def _fully_visible(widget: QWidget) -> bool:
+    """Shown, and not clipped by a scroll area or a splitter: its whole rect is visible."""
+    return widget.isVisible() and widget.visibleRegion().boundingRect() == widget.rect()
+
+
+def test_at_1024x700_the_review_state_is_visible_and_each_sample_opens_at_the_top(
+    qtbot: QtBot, make_window: MakeWindow, sample_ids: list[uuid.UUID]
+) -> None:
+    window = make_window()
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 700)
+    panel = window.review_panel
+    wanted: list[QWidget] = [
+        *panel.verdict_buttons.values(),
+        *panel.rating_buttons.values(),
+        panel.flag_box,
+        *panel.category_boxes.values(),
+    ]
+    qtbot.waitUntil(lambda: all(_fully_visible(w) for w in wanted))
+    # The input text is not squeezed away: a few lines of it show.
+    inputs = window.sample_view.input_scroll
+    assert inputs.isVisible()
+    assert inputs.viewport().height() >= 3 * inputs.fontMetrics().lineSpacing()
+
+    # Scrolled down to the note on one sample, the next one opens at the top.
+    scroll = panel.findChild(QScrollArea)
+    assert scroll is not None
+    bar = scroll.verticalScrollBar()
+    _press(qtbot, window, Qt.Key.Key_N)
+    assert bar.maximum() > 0  # the note sits below the fold at this size
+    bar.setValue(bar.maximum())
+    assert bar.value() > 0
+    _press(qtbot, window, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(window.controller.sample_shown):
+        qtbot.keyClick(window.queue_view, Qt.Key.Key_J)
+    assert bar.value() == 0
+    assert all(_fully_visible(w) for w in wanted)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Collection
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from typing_extensions import override
 
 from redline.review.history import HistoryEntry
 from redline.review.taxonomy import DEFAULT_CATEGORIES
@@ -97,6 +99,7 @@ class ReviewPanel(QWidget):
             button.setProperty("verdict", verdict.value)
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 12)
             self.verdict_group.addButton(button)
             self.verdict_buttons[verdict] = button
             verdict_row.addWidget(button)
@@ -112,6 +115,8 @@ class ReviewPanel(QWidget):
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setToolTip(f"Rating {n} (key {n})")
+            # A digit needs no 80 px default button: five fit a narrow panel (1024 px).
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance("55") + 16)
             self.rating_group.addButton(button, n)
             self.rating_buttons[n] = button
             rating_row.addWidget(button)
@@ -182,13 +187,17 @@ class ReviewPanel(QWidget):
         top_layout.addWidget(_title("Failure categories"))
         top_layout.addLayout(categories)
         top_layout.addWidget(self.flag_box)
-        top_layout.addWidget(_title("Note"))
+        self._note_title = _title("Note")
+        top_layout.addWidget(self._note_title)
         top_layout.addWidget(self.note_edit)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(top)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._top = top
+        self._top_layout = top_layout
+        self.top_scroll = scroll
 
         # Every revision of every review of this sample: who, when, what changed, why.
         self.history_model = HistoryModel(self)
@@ -215,6 +224,10 @@ class ReviewPanel(QWidget):
         outer.setStretchFactor(0, 2)
         outer.setStretchFactor(1, 3)
         outer.setStretchFactor(2, 1)
+        # Two lines of correction, diff and history are enough to go on with in a short
+        # window: the verdict above them keeps its room (see `_fit_top`).
+        for pane in (self.correction_edit, self.diff_view, self.history_view):
+            pane.setMinimumHeight(2 * pane.fontMetrics().lineSpacing() + 8)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(outer, 1)
@@ -237,6 +250,7 @@ class ReviewPanel(QWidget):
         if theme is not None:
             theme.changed.connect(self._update_icons)
         self._update_icons()
+        self._fit_top()
         self.load(None)
 
     # -- loading -------------------------------------------------------------------------
@@ -255,6 +269,8 @@ class ReviewPanel(QWidget):
         self._loading = True
         try:
             self.sample_id = detail.id if detail is not None else None
+            # Each sample opens with the verdict in view, not where the last one was left.
+            self.top_scroll.verticalScrollBar().setValue(0)
             self.original = detail.output if detail is not None else ""
             self.diff_view.prepare_for(len(self.original))
             source: ReviewInput | ReviewState | None = draft if draft is not None else review
@@ -299,6 +315,7 @@ class ReviewPanel(QWidget):
             box.deleteLater()
         self.category_boxes = {}
         self._fill_categories(taxonomy, ticked)
+        self._fit_top()
 
     def _fill_categories(self, taxonomy: tuple[str, ...], ticked: Collection[str] = ()) -> None:
         loading, self._loading = self._loading, True  # re-ticking is not an edit
@@ -396,6 +413,26 @@ class ReviewPanel(QWidget):
         self.draft_label.setText(text)
 
     # -- internals -----------------------------------------------------------------------
+
+    @override
+    def showEvent(self, event: QShowEvent) -> None:
+        # Fonts and the style sheet are final once shown: size the top part for them.
+        self._fit_top()
+        super().showEvent(event)
+
+    def _fit_top(self) -> None:
+        # Verdict, rating, categories and flag never scroll away or get cut: the splitter
+        # and the window may squeeze the correction and history, never this part.
+        # The note below them may scroll (N brings it into view).
+        hint = self._top.minimumSizeHint()
+        spacing = max(self._top_layout.spacing(), 0)
+        note = (
+            self.note_edit.minimumSizeHint().height()
+            + self._note_title.sizeHint().height()
+            + 2 * spacing
+        )
+        bar = self.top_scroll.verticalScrollBar().sizeHint().width()
+        self.top_scroll.setMinimumSize(hint.width() + bar, max(hint.height() - note, 0))
 
     def _set_verdict_checked(self, verdict: Verdict | None) -> None:
         # An exclusive group cannot uncheck its last button; lift it for a moment.
