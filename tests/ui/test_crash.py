@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -107,3 +113,88 @@ def test_the_log_masks_passwords_and_url_credentials(tmp_path: Path) -> None:
     assert "postgresql://lead:***@db.example" in text
     assert mask_secrets("api_key: abc123 token='x y'") == "api_key: *** token=***"
     assert mask_secrets(str(uuid.UUID(int=0))) == str(uuid.UUID(int=0))  # ids stay
+
+
+TYPIST = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from redline.ui import app as ui_app
+
+    startup = ui_app.start_app(Path(sys.argv[1]), demo_if_empty=False)
+    window = startup.window
+    note = window.review_panel.note_edit
+    saves = []
+
+    def type_word():
+        if window.controller.current is not None:
+            QTest.keyClicks(note, "word ")
+
+    def on_saved(_sample_id):
+        saves.append(note.toPlainText())
+        if len(saves) == 2:  # typing goes on; killed from here
+            print("saved", flush=True)
+
+    window.controller.draft_saved.connect(on_saved)
+    typist = QTimer()
+    typist.timeout.connect(type_word)
+    typist.start(100)
+    QApplication.instance().exec()
+    """
+)
+
+
+def test_sigkill_while_typing_keeps_the_draft_and_the_next_start_restores_it(
+    qtbot: QtBot, tmp_path: Path, reviewer: Settings, no_leaked_widgets: None
+) -> None:
+    store = tmp_path / "work.sqlite"
+    engine = open_local_store(store)
+    sample_ids = add_samples(engine, 5)
+    engine.dispose()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    with subprocess.Popen(
+        [sys.executable, "-c", TYPIST, str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as child:
+        # A child that never prints must not hang the suite: killed after a minute.
+        watchdog = threading.Timer(60, child.kill)
+        watchdog.start()
+        try:
+            assert child.stdout is not None
+            # Two drafts written while a word is typed every 100 ms (never a 600 ms pause).
+            assert child.stdout.readline().strip() == "saved"
+            os.kill(child.pid, signal.SIGKILL)
+            assert child.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            watchdog.cancel()
+            if child.poll() is None:
+                child.kill()
+
+    check = open_local_store(store)
+    with check.connect() as conn:
+        draft = conn.execute(
+            select(ReviewDraft).where(ReviewDraft.sample_id == sample_ids[0])
+        ).one()
+    check.dispose()
+    typed = draft.fields["note"]
+    assert typed.startswith("word ") and set(typed.split()) == {"word"}
+
+    # The next start reopens on that sample, with the draft, and says so.
+    startup = ui_app.start_app(store, demo_if_empty=False)
+    window = startup.window
+    assert window is not None
+    try:
+        qtbot.waitUntil(lambda: window.controller.current is not None)
+        assert window.controller.current.detail.id == sample_ids[0]
+        assert window.review_panel.note_edit.toPlainText() == typed
+        assert "draft restored" in window.statusBar().currentMessage()
+    finally:
+        window.close()
+        assert window.runner.shutdown(10_000)
+        assert startup.engine is not None
+        startup.engine.dispose()
