@@ -21,6 +21,12 @@ Who may do what (enforced by PostgreSQL, because a desktop client can be modifie
   withdrawn; never updates a sample, never approves, never decides;
 - a lead may also write policies and experiments, decide proposals, approve prompt
   versions and adjudicate;
+- the lead rules of redline.prompts.rules hold for leads too (since v6, row triggers
+  raising SQLSTATE 23R01, which a client reports as a refused row): only the allowed
+  status transitions; no one approves, rejects or deploys a prompt version they wrote,
+  nor decides their own threshold proposal; the approver / decider is the login,
+  whatever name the row carries, and never changes afterwards; a submitted version's
+  content and every author / proposer are frozen;
 - audit events are written only by triggers (SECURITY DEFINER), chained by hash.
 
 The hash of an audit event covers its reason since server objects v3. A hash's own form
