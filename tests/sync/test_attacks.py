@@ -29,7 +29,8 @@ What was tried, and what must happen:
   inserted as deployed: refused (SQLSTATE 23R01, the server's rule triggers). No one
   approves or deploys a prompt version they wrote, nor decides their own threshold
   proposal, whatever approver / decider name the row carries; another lead's approval
-  or decision is stored under his login whatever name he sent, and the approver or
+  or decision is stored under his login whatever name he sent (the approval's audit
+  event holds the hash of the exact content approved), and the approver or
   decider is never rewritten afterwards, nor a decided proposal reopened. Through the
   app: a lead whose settings name another lead approves her own version locally; the
   push refuses that row (one line in the report naming the rule, nothing crashes, the
@@ -502,6 +503,17 @@ def test_no_one_approves_deploys_or_decides_their_own_and_the_login_is_the_decid
     with raw_mara.begin() as conn:
         conn.execute(text(approve), {"v": version, "b": lena.user})
     assert _server_version(shared_db, version)[:2] == ("approved", mara.user)
+    # The approval event names the login and the hash of the exact content approved.
+    with shared_db.admin.connect() as conn:
+        actor, approved, content = conn.execute(
+            text(
+                "SELECT e.actor, e.after->>'content_sha256', "
+                "redline_prompt_version_content_hash(to_jsonb(v)) FROM audit_event e "
+                "JOIN prompt_version v ON v.id::text = e.entity_id "
+                "WHERE e.action = 'prompt_version.approved'"
+            )
+        ).one()
+    assert (actor, approved) == (mara.user, content) and len(content) == 64
     # Nobody rewrites the approver afterwards, and the author does not deploy it.
     rewrite = "UPDATE prompt_version SET decided_by = :b WHERE id = :v"
     assert _refused(raw_mara, rewrite, {"v": version, "b": "someone"}) == SERVER_RULE

@@ -59,7 +59,9 @@ from redline.sync.scram import scram_verifier
 # 5: row-level security names the login (`session_user`), not the role a session SET
 #    ROLE to; group roles forced NOLOGIN; revisions bounded (MAX_REVISION, one write
 #    moves a revision by at most MAX_REVISION_STEP).
-# 6: lead rules in the database (redline_prompt_version_rules, redline_proposal_rules):
+# 6: the approval event of a prompt version holds `content_sha256`
+#    (redline_prompt_version_content_hash); lead rules in the database
+#    (redline_prompt_version_rules, redline_proposal_rules):
 #    status transitions, no one approves / rejects / deploys their own prompt version or
 #    decides their own proposal, the approver / decider is the login, a submitted
 #    version's content and every author / proposer are frozen; refused with SERVER_RULE.
@@ -193,6 +195,18 @@ _FUNCTIONS = [
     END $$
     """,
     # Status changes of prompt versions and proposals (and their creation) are audited.
+    # The content a lead approves, as one hash (since v6 in the approval's audit event):
+    # what was approved can be told from what is deployed later.
+    """
+    CREATE OR REPLACE FUNCTION redline_prompt_version_content_hash(version jsonb)
+    RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT encode(sha256(convert_to(jsonb_build_object(
+            'template', version->'template', 'variables', version->'variables',
+            'parameters', version->'parameters', 'tools', version->'tools',
+            'change_note', version->'change_note', 'author', version->'author'
+        )::text, 'UTF8')), 'hex')
+    $$
+    """,
     """
     CREATE OR REPLACE FUNCTION redline_audit_status() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -208,7 +222,12 @@ _FUNCTIONS = [
         ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
             PERFORM redline_audit_append(TG_TABLE_NAME || '.' || NEW.status, TG_TABLE_NAME,
                 NEW.id::text, jsonb_build_object('status', OLD.status),
-                jsonb_build_object('status', NEW.status), note);
+                jsonb_build_object('status', NEW.status) || CASE
+                    WHEN TG_TABLE_NAME = 'prompt_version' AND NEW.status = 'approved'
+                    THEN jsonb_build_object('content_sha256',
+                        redline_prompt_version_content_hash(to_jsonb(NEW)))
+                    ELSE '{}'::jsonb END,
+                note);
         END IF;
         RETURN NEW;
     END $$
