@@ -24,6 +24,19 @@ What was tried, and what must happen:
   decided it meanwhile syncs and her decision is on the server. A small bump the
   server allows still makes the lead's decision lose, but never silently: the sync
   report says it was not taken, the proposal is open again here, deciding again works.
+- Lead rules (item 3), raw SQL over a lead's own login: a draft set straight to
+  deployed, approved or retired, an approved version sent back to review, a version
+  inserted as deployed: refused (SQLSTATE 23R01, the server's rule triggers). No one
+  approves or deploys a prompt version they wrote, nor decides their own threshold
+  proposal, whatever approver / decider name the row carries; another lead's approval
+  or decision is stored under his login whatever name he sent (the approval's audit
+  event holds the hash of the exact content approved), and the approver or
+  decider is never rewritten afterwards, nor a decided proposal reopened. Through the
+  app: a lead whose settings name another lead approves her own version locally; the
+  push refuses that row (one line in the report naming the rule, nothing crashes, the
+  shared version restored here) and the real other lead's approval goes through. A
+  submitted version's template, parameters, tools, variables and author are frozen
+  (refused for author and lead alike); a draft is still edited by its author.
 - Ordinary prompt work (item 1): a lead writes v1 and v2 (v2's parent is v1), another
   lead approves v1 (which moves it after v2 in the change sequence); a new store pulls
   both, in one page or a page per row (a parent the page lacks is fetched with it).
@@ -419,3 +432,166 @@ def test_sync_status_counts_a_leads_pending_decision(make_machine: MakeMachine) 
     assert status.pending.get("policy") == 1  # the threshold the decision moved
     lena.sync()
     assert service.sync_status(lena.store, lena.profile, is_lead=True).pending_total == 0
+
+
+# --------------------------------------------------------------------------- item 3
+
+SERVER_RULE = "23R01"
+
+
+def _shared_version(
+    make_machine: MakeMachine, status: Action | None = Action.SUBMIT
+) -> tuple[Machine, Machine, uuid.UUID]:
+    """lena (lead) writes triage v1 (submitted unless `status` is None) and shares it;
+    mara (another lead) pulls it."""
+    lena, mara = make_machine("lena", "lead"), make_machine("mara", "lead")
+    create_prompt(lena.store, "triage", actor=lena.user)
+    v1 = create_draft(lena.store, "triage", DraftSpec("Route {ticket}"), actor=lena.user)
+    if status is not None:
+        transition(lena.store, v1.id, status, actor=lena.user, role=Role.LEAD)
+    lena.sync()
+    mara.sync()
+    return lena, mara, v1.id
+
+
+def _server_version(shared_db: SharedDb, version: uuid.UUID) -> tuple[str, str | None, str]:
+    with shared_db.admin.connect() as conn:
+        status, decided_by, template = conn.execute(
+            text("SELECT status, decided_by, template FROM prompt_version WHERE id = :v"),
+            {"v": version},
+        ).one()
+    return str(status), decided_by, str(template)
+
+
+def test_a_lead_cannot_skip_a_prompt_versions_review_in_sql(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    lena, mara, draft = _shared_version(make_machine, status=None)
+    raw = shared_db.raw_as(mara.profile, mara.password)
+    set_status = "UPDATE prompt_version SET status = :s WHERE id = :v"
+    for status in ("deployed", "approved", "retired"):
+        assert _refused(raw, set_status, {"s": status, "v": draft}) == SERVER_RULE
+    # Nor insert a version that was never reviewed.
+    insert = (
+        "INSERT INTO prompt_version (id, created_at, updated_at, revision, dirty, prompt_id, "
+        "version, template, variables, parameters, tools, change_note, author, status) "
+        "SELECT gen_random_uuid(), now(), now(), 1, false, prompt_id, 'v9', 't', '[]', '{}', "
+        "'[]', '', :a, 'deployed' FROM prompt_version WHERE id = :v"
+    )
+    assert _refused(raw, insert, {"a": mara.user, "v": draft}) == SERVER_RULE
+    assert _server_version(shared_db, draft)[0] == "draft"
+    # The allowed steps still go: submitted by its author, then approved by mara.
+    with shared_db.raw_as(lena.profile, lena.password).begin() as conn:
+        conn.execute(text(set_status), {"s": "in_review", "v": draft})
+    with raw.begin() as conn:
+        conn.execute(text(set_status), {"s": "approved", "v": draft})
+    # Back to review once approved: refused.
+    assert _refused(raw, set_status, {"s": "in_review", "v": draft}) == SERVER_RULE
+    assert _server_version(shared_db, draft)[:2] == ("approved", mara.user)
+
+
+def test_no_one_approves_deploys_or_decides_their_own_and_the_login_is_the_decider(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    lena, mara, version = _shared_version(make_machine)
+    raw_lena = shared_db.raw_as(lena.profile, lena.password)
+    raw_mara = shared_db.raw_as(mara.profile, mara.password)
+    approve = "UPDATE prompt_version SET status = 'approved', decided_by = :b WHERE id = :v"
+    # lena approves her own version, naming mara as the approver: refused.
+    assert _refused(raw_lena, approve, {"v": version, "b": mara.user}) == SERVER_RULE
+    # mara approves it naming lena: stored as mara's approval (the login decides).
+    with raw_mara.begin() as conn:
+        conn.execute(text(approve), {"v": version, "b": lena.user})
+    assert _server_version(shared_db, version)[:2] == ("approved", mara.user)
+    # The approval event names the login and the hash of the exact content approved.
+    with shared_db.admin.connect() as conn:
+        actor, approved, content = conn.execute(
+            text(
+                "SELECT e.actor, e.after->>'content_sha256', "
+                "redline_prompt_version_content_hash(to_jsonb(v)) FROM audit_event e "
+                "JOIN prompt_version v ON v.id::text = e.entity_id "
+                "WHERE e.action = 'prompt_version.approved'"
+            )
+        ).one()
+    assert (actor, approved) == (mara.user, content) and len(content) == 64
+    # Nobody rewrites the approver afterwards, and the author does not deploy it.
+    rewrite = "UPDATE prompt_version SET decided_by = :b WHERE id = :v"
+    assert _refused(raw_mara, rewrite, {"v": version, "b": "someone"}) == SERVER_RULE
+    deploy = "UPDATE prompt_version SET status = 'deployed' WHERE id = :v"
+    assert _refused(raw_lena, deploy, {"v": version}) == SERVER_RULE
+    with raw_mara.begin() as conn:
+        conn.execute(text(deploy), {"v": version})
+    assert _server_version(shared_db, version)[:2] == ("deployed", mara.user)
+
+    # A lead's own threshold proposal: she cannot decide it, another lead can, as himself.
+    create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
+    lena.sync()
+    (policy,) = list_policies(lena.store)
+    proposal = create_proposal(
+        lena.store,
+        policy,
+        segment=None,
+        new_value=0.7,
+        rationale="mine",
+        evidence={},
+        proposer=lena.user,
+    )
+    lena.sync()
+    decide = (
+        "UPDATE threshold_proposal SET status = 'approved', decider = :b, "
+        "revision = revision + 1 WHERE id = :p"
+    )
+    assert _refused(raw_lena, decide, {"p": proposal.id, "b": mara.user}) == SERVER_RULE
+    with raw_mara.begin() as conn:
+        conn.execute(text(decide), {"p": proposal.id, "b": lena.user})
+    assert _server_proposal(shared_db, proposal.id)[:2] == ("approved", mara.user)
+    reopen = "UPDATE threshold_proposal SET status = 'proposed', decider = NULL WHERE id = :p"
+    assert _refused(raw_mara, reopen, {"p": proposal.id}) == SERVER_RULE
+
+
+def test_an_approval_of_ones_own_version_under_anothers_name_is_a_refused_row(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    lena, mara, version = _shared_version(make_machine)
+    # lena's client calls her "mara" (settings.json edited): the app lets her approve.
+    transition(lena.store, version, Action.APPROVE, actor=mara.user, role=Role.LEAD)
+    (line,) = lena.sync().refused
+    assert line.startswith(
+        "version v1 of prompt 'triage' (approved) was refused by the shared database and "
+        "undone here (the shared version was restored): it breaks a rule the shared "
+        "database enforces for prompts and thresholds (no one may "
+        f"approve their own prompt version ({lena.user} wrote v1)"
+    ), line
+    assert _server_version(shared_db, version)[:2] == ("in_review", None)
+    assert [v.status for v in list_versions(lena.store, "triage")] == ["in_review"]
+    # Not blocking; the real mara approves it.
+    assert lena.sync().refused == []
+    transition(mara.store, version, Action.APPROVE, actor=mara.user, role=Role.LEAD)
+    assert mara.sync().refused == []
+    assert _server_version(shared_db, version)[:2] == ("approved", mara.user)
+
+
+def test_a_submitted_versions_content_and_its_author_are_frozen(
+    shared_db: SharedDb, make_machine: MakeMachine
+) -> None:
+    lena, mara, version = _shared_version(make_machine)
+    for who in (lena, mara):
+        raw = shared_db.raw_as(who.profile, who.password)
+        for change in (
+            "template = 'Leak {ticket}'",
+            "parameters = '{\"temperature\": 2}'",
+            'tools = \'[{"name": "shell"}]\'',
+            "variables = '[\"x\"]'",
+            f"author = '{mara.user}'",
+        ):
+            sql = f"UPDATE prompt_version SET {change} WHERE id = :v"
+            assert _refused(raw, sql, {"v": version}) == SERVER_RULE, (who.user, change)
+    assert _server_version(shared_db, version) == ("in_review", None, "Route {ticket}")
+    # A draft is still edited freely by its author.
+    draft = create_draft(lena.store, "triage", DraftSpec("Sort {ticket}"), actor=lena.user)
+    lena.sync()
+    with shared_db.raw_as(lena.profile, lena.password).begin() as conn:
+        conn.execute(
+            text("UPDATE prompt_version SET template = 'Sort {t}' WHERE id = :v"), {"v": draft.id}
+        )
+    assert _server_version(shared_db, draft.id)[2] == "Sort {t}"

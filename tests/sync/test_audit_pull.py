@@ -19,9 +19,11 @@ def test_server_audit_events_are_pulled_and_verified(
 ) -> None:
     lead, ben = make_machine("lead", "lead"), make_machine("ben")
     create_prompt(lead.store, "triage", actor=lead.user)
-    draft = create_draft(lead.store, "triage", DraftSpec("Route {ticket}"), actor=lead.user)
-    transition(lead.store, draft.id, Action.SUBMIT, actor=lead.user, role=Role.LEAD)
-    transition(lead.store, draft.id, Action.APPROVE, actor="carol", role=Role.LEAD)
+    # The lead's settings name ("carol") is not her login: the server's events name the
+    # login, so none of them is the local chain's. (Approving her own version, as this
+    # test once did, is refused by the server since objects v6: test_attacks.py.)
+    draft = create_draft(lead.store, "triage", DraftSpec("Route {ticket}"), actor="carol")
+    transition(lead.store, draft.id, Action.SUBMIT, actor="carol", role=Role.LEAD)
     local_before = audit_events(lead.store)
     lead.sync()
     lead.sync()  # the second sync pulls what the triggers wrote during the first

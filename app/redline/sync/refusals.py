@@ -32,6 +32,7 @@ from redline.sync.local import STATE, model_table
 
 __all__ = [
     "PERMISSION_DENIED",
+    "SERVER_RULE",
     "describe",
     "describe_overruled",
     "forget_stale",
@@ -51,6 +52,10 @@ _PROMPT = model_table(models.Prompt)
 
 # sqlstate of a refusal by permission (GRANT, row-level security).
 PERMISSION_DENIED = "42501"
+# sqlstate of a refusal by one of the lead rules the server enforces (the status
+# transitions, four eyes, frozen content: the triggers of redline.sync.server raise it).
+# Class 23 (integrity), so drivers and the push treat it as a refused row.
+SERVER_RULE = "23R01"
 
 
 def key_prefix(table: Table) -> str:
@@ -182,6 +187,8 @@ def _what(conn: Connection, table: Table, row: Mapping[str, Any]) -> str:
 def _rule(table: Table, row: Mapping[str, Any], sqlstate: str) -> str:
     """Why, as far as the row tells: what only a lead may do, else the refusal's kind."""
     name = table.name
+    if sqlstate == SERVER_RULE:
+        return "it breaks a rule the shared database enforces for prompts and thresholds"
     if name == "review" and row.get("adjudicated"):
         return "only leads may adjudicate"
     if name == "threshold_proposal" and row.get("status") in ("approved", "rejected"):

@@ -21,6 +21,12 @@ Who may do what (enforced by PostgreSQL, because a desktop client can be modifie
   withdrawn; never updates a sample, never approves, never decides;
 - a lead may also write policies and experiments, decide proposals, approve prompt
   versions and adjudicate;
+- the lead rules of redline.prompts.rules hold for leads too (since v6, row triggers
+  raising SQLSTATE 23R01, which a client reports as a refused row): only the allowed
+  status transitions; no one approves, rejects or deploys a prompt version they wrote,
+  nor decides their own threshold proposal; the approver / decider is the login,
+  whatever name the row carries, and never changes afterwards; a submitted version's
+  content and every author / proposer are frozen;
 - audit events are written only by triggers (SECURITY DEFINER), chained by hash.
 
 The hash of an audit event covers its reason since server objects v3. A hash's own form
@@ -42,6 +48,7 @@ from sqlalchemy import Connection, Engine, text
 
 from redline.errors import RedlineError
 from redline.store.audit import hash_covers_reason
+from redline.sync.refusals import SERVER_RULE
 from redline.sync.scram import scram_verifier
 
 # 2: shared_audit_event (schema 0004) is local only.
@@ -52,7 +59,13 @@ from redline.sync.scram import scram_verifier
 # 5: row-level security names the login (`session_user`), not the role a session SET
 #    ROLE to; group roles forced NOLOGIN; revisions bounded (MAX_REVISION, one write
 #    moves a revision by at most MAX_REVISION_STEP).
-SERVER_OBJECTS_VERSION = 5
+# 6: the approval event of a prompt version holds `content_sha256`
+#    (redline_prompt_version_content_hash); lead rules in the database
+#    (redline_prompt_version_rules, redline_proposal_rules):
+#    status transitions, no one approves / rejects / deploys their own prompt version or
+#    decides their own proposal, the approver / decider is the login, a submitted
+#    version's content and every author / proposer are frozen; refused with SERVER_RULE.
+SERVER_OBJECTS_VERSION = 6
 REVIEWER_ROLE = "redline_reviewer"
 LEAD_ROLE = "redline_lead"
 ROLES = {"reviewer": REVIEWER_ROLE, "lead": LEAD_ROLE}
@@ -182,6 +195,18 @@ _FUNCTIONS = [
     END $$
     """,
     # Status changes of prompt versions and proposals (and their creation) are audited.
+    # The content a lead approves, as one hash (since v6 in the approval's audit event):
+    # what was approved can be told from what is deployed later.
+    """
+    CREATE OR REPLACE FUNCTION redline_prompt_version_content_hash(version jsonb)
+    RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT encode(sha256(convert_to(jsonb_build_object(
+            'template', version->'template', 'variables', version->'variables',
+            'parameters', version->'parameters', 'tools', version->'tools',
+            'change_note', version->'change_note', 'author', version->'author'
+        )::text, 'UTF8')), 'hex')
+    $$
+    """,
     """
     CREATE OR REPLACE FUNCTION redline_audit_status() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -197,7 +222,12 @@ _FUNCTIONS = [
         ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
             PERFORM redline_audit_append(TG_TABLE_NAME || '.' || NEW.status, TG_TABLE_NAME,
                 NEW.id::text, jsonb_build_object('status', OLD.status),
-                jsonb_build_object('status', NEW.status), note);
+                jsonb_build_object('status', NEW.status) || CASE
+                    WHEN TG_TABLE_NAME = 'prompt_version' AND NEW.status = 'approved'
+                    THEN jsonb_build_object('content_sha256',
+                        redline_prompt_version_content_hash(to_jsonb(NEW)))
+                    ELSE '{}'::jsonb END,
+                note);
         END IF;
         RETURN NEW;
     END $$
@@ -225,6 +255,120 @@ _FUNCTIONS = [
             ON CONFLICT DO NOTHING;
         END IF;
         RETURN NEW;
+    END $$
+    """,
+    # The lead rules of redline.prompts.rules, enforced where a modified client cannot
+    # skip them. Who acts is the login (`session_user`, as in the row-level security
+    # policies), never a name the client sends: the approver column is set from it.
+    # BEFORE UPDATE (an upsert's conflicting row arrives here too); a row actually
+    # inserted is checked by the AFTER INSERT trigger below.
+    f"""
+    CREATE OR REPLACE FUNCTION redline_prompt_version_rules() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        actor text := session_user;
+    BEGIN
+        IF NEW.status NOT IN ('draft', 'in_review')
+            AND NOT pg_catalog.pg_has_role(session_user, '{LEAD_ROLE}', 'member') THEN
+            RETURN NEW;  -- not a lead's: row-level security refuses it (42501)
+        END IF;
+        IF NEW.author IS DISTINCT FROM OLD.author THEN
+            RAISE EXCEPTION 'the author of prompt version % cannot change (% wrote it)',
+                OLD.version, OLD.author USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF OLD.status <> 'draft' AND (
+            NEW.template IS DISTINCT FROM OLD.template
+            OR NEW.variables IS DISTINCT FROM OLD.variables
+            OR NEW.parameters IS DISTINCT FROM OLD.parameters
+            OR NEW.tools IS DISTINCT FROM OLD.tools
+            OR NEW.change_note IS DISTINCT FROM OLD.change_note
+        ) THEN
+            RAISE EXCEPTION 'prompt version % was submitted (%): its content is frozen',
+                OLD.version, OLD.status USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+            (OLD.status = 'draft' AND NEW.status = 'in_review')
+            OR (OLD.status = 'in_review' AND NEW.status IN ('approved', 'rejected'))
+            OR (OLD.status = 'approved' AND NEW.status IN ('deployed', 'retired'))
+            OR (OLD.status = 'deployed' AND NEW.status IN ('approved', 'retired'))
+        ) THEN
+            RAISE EXCEPTION 'prompt version % cannot go from % to %',
+                OLD.version, OLD.status, NEW.status USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND OLD.author = actor
+            AND NEW.status IN ('approved', 'rejected', 'deployed') AND OLD.status <> 'deployed'
+        THEN
+            RAISE EXCEPTION 'no one may % their own prompt version (% wrote %)',
+                CASE NEW.status WHEN 'approved' THEN 'approve' WHEN 'rejected' THEN 'reject'
+                    ELSE 'deploy' END,
+                actor, OLD.version USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF OLD.status = 'in_review' AND NEW.status IN ('approved', 'rejected') THEN
+            NEW.decided_by := actor;
+            NEW.decided_at := coalesce(NEW.decided_at, now());
+        ELSIF NEW.decided_by IS DISTINCT FROM OLD.decided_by THEN
+            RAISE EXCEPTION 'who decided prompt version % cannot change (%)',
+                OLD.version, coalesce(OLD.decided_by, 'no one yet')
+                USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION redline_prompt_version_created() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.status NOT IN ('draft', 'in_review') OR NEW.decided_by IS NOT NULL THEN
+            RAISE EXCEPTION 'a new prompt version (%) starts as a draft or in review, not %',
+                NEW.version, NEW.status USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION redline_proposal_rules() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        actor text := session_user;
+    BEGIN
+        IF NEW.status NOT IN ('proposed', 'withdrawn')
+            AND NOT pg_catalog.pg_has_role(session_user, '{LEAD_ROLE}', 'member') THEN
+            RETURN NEW;  -- not a lead's: row-level security refuses it (42501)
+        END IF;
+        IF NEW.proposer IS DISTINCT FROM OLD.proposer THEN
+            RAISE EXCEPTION 'the proposer of a threshold proposal cannot change (% made it)',
+                OLD.proposer USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+            (OLD.status = 'proposed' AND NEW.status IN ('approved', 'rejected', 'withdrawn'))
+            OR (OLD.status = 'withdrawn' AND NEW.status = 'proposed')
+        ) THEN
+            RAISE EXCEPTION 'a threshold proposal cannot go from % to %',
+                OLD.status, NEW.status USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        IF OLD.status = 'proposed' AND NEW.status IN ('approved', 'rejected') THEN
+            IF OLD.proposer = actor THEN
+                RAISE EXCEPTION 'no one may decide their own threshold proposal (% made it)',
+                    actor USING ERRCODE = '{SERVER_RULE}';
+            END IF;
+            NEW.decider := actor;
+            NEW.decided_at := coalesce(NEW.decided_at, now());
+        ELSIF NEW.decider IS DISTINCT FROM OLD.decider THEN
+            RAISE EXCEPTION 'who decided a threshold proposal cannot change (%)',
+                coalesce(OLD.decider, 'no one yet') USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION redline_proposal_created() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.status <> 'proposed' OR NEW.decider IS NOT NULL THEN
+            RAISE EXCEPTION 'a new threshold proposal starts as proposed, not %',
+                NEW.status USING ERRCODE = '{SERVER_RULE}';
+        END IF;
+        RETURN NULL;
     END $$
     """,
 ]
@@ -294,6 +438,20 @@ def _triggers_sql() -> list[str]:
         statements.append(
             f"CREATE TRIGGER redline_audit AFTER INSERT OR UPDATE OF status ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION redline_audit_status()"
+        )
+    for table, rules, created in (
+        ("prompt_version", "redline_prompt_version_rules", "redline_prompt_version_created"),
+        ("threshold_proposal", "redline_proposal_rules", "redline_proposal_created"),
+    ):
+        statements.append(f"DROP TRIGGER IF EXISTS redline_rules ON {table}")
+        statements.append(
+            f"CREATE TRIGGER redline_rules BEFORE UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {rules}()"
+        )
+        statements.append(f"DROP TRIGGER IF EXISTS redline_created ON {table}")
+        statements.append(
+            f"CREATE TRIGGER redline_created AFTER INSERT ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {created}()"
         )
     statements.append("DROP TRIGGER IF EXISTS redline_keep_overwritten ON review")
     statements.append(
@@ -464,6 +622,10 @@ def _security_sql(columns: Mapping[str, Sequence[str]]) -> list[str]:
         "redline_set_audit_seq()",
         "redline_audit_status()",
         "redline_keep_overwritten_review()",
+        "redline_prompt_version_rules()",
+        "redline_prompt_version_created()",
+        "redline_proposal_rules()",
+        "redline_proposal_created()",
         "redline_audit_append(text, text, text, jsonb, jsonb, text)",
     ):
         statements.append(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")

@@ -322,7 +322,8 @@ def _sqlstate(exc: DBAPIError) -> str:
 def _is_refusal(exc: DBAPIError) -> bool:
     # 42501 insufficient_privilege (RLS, GRANT), 23xxx integrity (missing parent row...),
     # 22xxx a value the server cannot store (a NUL in text or JSON, an integer beyond
-    # its column's range: the local store took it, the shared one cannot).
+    # its column's range: the local store took it, the shared one cannot); a lead rule
+    # of the server (refusals.SERVER_RULE) is in class 23.
     code = _sqlstate(exc)
     return code == "42501" or code.startswith(("23", "22"))
 
