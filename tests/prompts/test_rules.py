@@ -37,10 +37,20 @@ def test_the_table_is_the_documented_lifecycle() -> None:
     assert {(a, s) for a, (sources, _) in TRANSITIONS.items() for s in sources} == set(EXPECTED)
 
 
-@pytest.mark.parametrize("action", [Action.APPROVE, Action.REJECT])
-def test_no_one_approves_or_rejects_their_own_version(action: Action) -> None:
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [
+        (Action.APPROVE, Status.IN_REVIEW),
+        (Action.REJECT, Status.IN_REVIEW),
+        (Action.DEPLOY, Status.APPROVED),
+        (Action.ROLLBACK, Status.APPROVED),
+    ],
+)
+def test_no_one_decides_or_deploys_their_own_version(action: Action, status: Status) -> None:
+    """The same four-eyes rule the shared database enforces (tests/sync/test_attacks.py)."""
     with pytest.raises(NotAllowed, match="their own version"):
-        authorize(action, status=Status.IN_REVIEW, actor="carol", author="carol", role=Role.LEAD)
+        authorize(action, status=status, actor="carol", author="carol", role=Role.LEAD)
+    authorize(action, status=status, actor="dora", author="carol", role=Role.LEAD)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@
 
 - Only the version's author (or a lead) submits a draft; once submitted, its content is
   frozen (template, variables, parameters, tools, change note).
-- Only leads approve, reject, deploy, roll back and retire, and no one approves or
-  rejects their own version.
+- Only leads approve, reject, deploy, roll back and retire, and no one approves, rejects,
+  deploys or rolls back to their own version (four eyes on what reaches production; the
+  shared database refuses it too).
 - Deploying a version returns the prompt's previously deployed version to "approved",
   so it stays a one-action rollback target; "retired" takes a version out for good.
 
@@ -57,7 +58,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
 LEAD_ONLY = frozenset(
     {Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.ROLLBACK, Action.RETIRE}
 )
-NOT_BY_AUTHOR = frozenset({Action.APPROVE, Action.REJECT})
+NOT_BY_AUTHOR = frozenset({Action.APPROVE, Action.REJECT, Action.DEPLOY, Action.ROLLBACK})
 
 
 def _refusal(action: Action, *, status: Status, actor: str, author: str, role: Role) -> str:
