@@ -15,6 +15,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
 from redline.ingest.service import import_file
+from redline.policies.service import (
+    PolicyDraft,
+    ProposalInfo,
+    create_policy,
+    create_proposal,
+    list_policies,
+)
 from redline.profiles import Profile, make_profile
 from redline.review.service import ReviewService
 from redline.review.types import ReviewInput, Verdict
@@ -168,3 +175,24 @@ def records(n: int, *, prefix: str = "r") -> list[dict[str, object]]:
         }
         for i in range(n)
     ]
+
+
+def shared_proposal(lead: Machine, proposer: Machine, *, rationale: str) -> ProposalInfo:
+    """`lead` shares the "auto-send" policy (0.8); `proposer` (a reviewer, or the lead
+    herself) pulls it, proposes 0.7 for it and shares the proposal."""
+    create_policy(lead.store, PolicyDraft("auto-send", 0.8), created_by=lead.user)
+    lead.sync()
+    if proposer is not lead:
+        proposer.sync()
+    (policy,) = list_policies(proposer.store)
+    proposal = create_proposal(
+        proposer.store,
+        policy,
+        segment=None,
+        new_value=0.7,
+        rationale=rationale,
+        evidence={},
+        proposer=proposer.user,
+    )
+    proposer.sync()
+    return proposal

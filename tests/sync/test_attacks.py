@@ -63,16 +63,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
-from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
+from tests.sync.conftest import Machine, MakeMachine, SharedDb, records, shared_proposal
 
 from redline.errors import RedlineError
 from redline.logs import setup_logging
 from redline.policies.service import (
-    PolicyDraft,
-    create_policy,
-    create_proposal,
     decide_proposal,
-    list_policies,
     list_proposals,
 )
 from redline.prompts.catalog import (
@@ -254,20 +250,7 @@ def _proposed(make_machine: MakeMachine) -> tuple[Machine, Machine, uuid.UUID]:
     """lena (lead) shares a policy, ana proposes a threshold and shares it, lena pulls
     it and approves it locally (not pushed yet)."""
     lena, ana = make_machine("lena", "lead"), make_machine("ana")
-    create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
-    lena.sync()
-    ana.sync()
-    (policy,) = list_policies(ana.store)
-    proposal = create_proposal(
-        ana.store,
-        policy,
-        segment=None,
-        new_value=0.7,
-        rationale="more volume",
-        evidence={},
-        proposer=ana.user,
-    )
-    ana.sync()
+    proposal = shared_proposal(lena, ana, rationale="more volume")
     lena.sync()
     decide_proposal(lena.store, proposal.id, approve=True, decider=lena.user, role=Role.LEAD)
     return lena, ana, proposal.id
@@ -524,19 +507,7 @@ def test_no_one_approves_deploys_or_decides_their_own_and_the_login_is_the_decid
     assert _server_version(shared_db, version)[:2] == ("deployed", mara.user)
 
     # A lead's own threshold proposal: she cannot decide it, another lead can, as himself.
-    create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
-    lena.sync()
-    (policy,) = list_policies(lena.store)
-    proposal = create_proposal(
-        lena.store,
-        policy,
-        segment=None,
-        new_value=0.7,
-        rationale="mine",
-        evidence={},
-        proposer=lena.user,
-    )
-    lena.sync()
+    proposal = shared_proposal(lena, lena, rationale="mine")
     decide = (
         "UPDATE threshold_proposal SET status = 'approved', decider = :b, "
         "revision = revision + 1 WHERE id = :p"

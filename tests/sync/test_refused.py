@@ -23,14 +23,11 @@ import pytest
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
 from sqlalchemy import event, select, text
-from tests.sync.conftest import Machine, MakeMachine, SharedDb, records
+from tests.sync.conftest import Machine, MakeMachine, SharedDb, records, shared_proposal
 
 from redline import cli
 from redline.commands.common import EXIT_OK
 from redline.policies.service import (
-    PolicyDraft,
-    create_policy,
-    create_proposal,
     decide_proposal,
     list_policies,
     list_proposals,
@@ -262,20 +259,7 @@ def _reviewer_decides(make_machine: MakeMachine) -> tuple[Machine, uuid.UUID]:
     then approves it herself (her local settings say "lead", which the studio and
     `decide_proposal` believe), not synced yet."""
     lena, cleo = make_machine("lena", "lead"), make_machine("cleo")
-    create_policy(lena.store, PolicyDraft("auto-send", 0.8), created_by=lena.user)
-    lena.sync()
-    cleo.sync()
-    (policy,) = list_policies(cleo.store)
-    proposal = create_proposal(
-        cleo.store,
-        policy,
-        segment=None,
-        new_value=0.7,
-        rationale="more volume",
-        evidence={},
-        proposer=cleo.user,
-    )
-    cleo.sync()
+    proposal = shared_proposal(lena, cleo, rationale="more volume")
     # With her true role, the store itself refuses the decision.
     with pytest.raises(NotAllowed, match="only leads may decide"):
         decide_proposal(
